@@ -1,0 +1,176 @@
+"""The Python API: what the CLI does, for runbook scripts.
+
+from dlqctl import Dlqctl, build_filter
+dlq = Dlqctl(region="eu-west-1")
+report = dlq.inspect("orders-dlq")
+for message in dlq.peek("orders-dlq", build_filter(error_types=["Timeout"])).messages:
+    ...
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Literal
+
+from dlqctl.aws.session import AwsSession
+from dlqctl.aws.sqs import SqsGateway
+from dlqctl.config import Settings
+from dlqctl.core.classify import Classifier
+from dlqctl.core.filters import MessageFilter
+from dlqctl.core.inspect import InspectTally
+from dlqctl.core.queues import describe, list_queues, open_queue
+from dlqctl.core.redact import Redactor
+from dlqctl.core.scan import ProgressCallback, Scan, ScanLimits
+from dlqctl.core.select import select
+from dlqctl.core.warnings import scan_warnings
+from dlqctl.models import Coverage, DlqMessage, InspectReport, PeekResult, QueueInfo, QueueRef
+
+SortOrder = Literal["oldest", "newest"]
+
+
+class Dlqctl:
+    """One entry point over the core. Pass settings, or any of boto3's usual knobs.
+
+    `session` is a ready boto3.Session; `clients` maps service names ("sqs", "dynamodb",
+    "cloudwatch") to ready clients, e.g. with a botocore Stubber attached.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        region: str | None = None,
+        profile: str | None = None,
+        endpoint_url: str | None = None,
+        session: Any = None,
+        clients: dict[str, Any] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        base = settings or Settings()
+        overrides = {"region": region, "profile": profile, "endpoint_url": endpoint_url}
+        self.settings = base.model_copy(update={k: v for k, v in overrides.items() if v})
+        self.aws = AwsSession(self.settings, session=session, clients=clients)
+        self.clock = clock
+
+    # -- reading ---------------------------------------------------------------------
+
+    def queues(self, *, all_queues: bool = False, prefix: str | None = None) -> list[QueueInfo]:
+        """DLQs (or every queue), deepest first."""
+        return list_queues(self.aws, dlqs_only=not all_queues, prefix=prefix)
+
+    def describe(self, queue: str | QueueRef, *, with_sources: bool = True) -> QueueInfo:
+        sqs, url = open_queue(self.aws, queue)
+        return describe(sqs, url, with_sources=with_sources)
+
+    def inspect(
+        self,
+        queue: str | QueueRef,
+        message_filter: MessageFilter | None = None,
+        *,
+        max_scan: int | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> InspectReport:
+        """Depth, coverage and a summary by error type, age and source. Consumes nothing."""
+        sqs, url = open_queue(self.aws, queue)
+        info = describe(sqs, url)
+        tally = InspectTally(info.retention_s)
+        with self._scan(sqs, info, max_scan, on_progress) as scan:
+            for message in self._select(scan, message_filter):
+                tally.add(message)
+        return tally.report(info, _coverage(scan, info), scan_warnings(info, scan))
+
+    def peek(
+        self,
+        queue: str | QueueRef,
+        message_filter: MessageFilter | None = None,
+        *,
+        limit: int = 20,
+        sort: SortOrder = "oldest",
+        with_body: bool = True,
+        redact: Sequence[str] = (),
+        max_scan: int | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> PeekResult:
+        """The `limit` oldest (or newest) matching messages. Consumes nothing."""
+        redactor = Redactor(redact)
+        sqs, url = open_queue(self.aws, queue)
+        info = describe(sqs, url)
+        matched = 0
+        kept: list[tuple[float, int, DlqMessage]] = []
+        sign = 1 if sort == "oldest" else -1
+        with self._scan(sqs, info, max_scan, on_progress) as scan:
+            for order, message in enumerate(self._select(scan, message_filter)):
+                matched += 1
+                entry = (sign * message.age_s, -order, _shown(message, with_body, redactor))
+                if len(kept) < limit:
+                    heapq.heappush(kept, entry)
+                elif limit:
+                    heapq.heappushpop(kept, entry)
+        messages = [entry[2] for entry in sorted(kept, reverse=True)]
+        return PeekResult(
+            queue=info,
+            coverage=_coverage(scan, info),
+            matched=matched,
+            messages=messages,
+            warnings=scan_warnings(info, scan),
+        )
+
+    def watch(self, queues: Iterable[str | QueueRef]) -> list[QueueInfo]:
+        """One refresh of depth, in-flight and oldest age for each queue."""
+        infos = [self.describe(queue, with_sources=False) for queue in queues]
+        try:
+            ages = self.aws.cloudwatch().oldest_message_ages([q.name for q in infos])
+        except Exception:
+            ages = {}
+        return [q.model_copy(update={"oldest_age_s": ages.get(q.name)}) for q in infos]
+
+    # -- shared steps ----------------------------------------------------------------
+
+    def classifier(self) -> Classifier:
+        ledger = self.aws.ledger(self.settings.ledger_table) if self.settings.ledger_table else None
+        return Classifier(
+            attribute=self.settings.error_type_attribute,
+            rules=self.settings.rules,
+            ledger=ledger,
+            worker_timeout_s=self.settings.worker_timeout_s,
+            clock=self.clock,
+        )
+
+    def _scan(
+        self,
+        sqs: SqsGateway,
+        info: QueueInfo,
+        max_scan: int | None,
+        on_progress: ProgressCallback | None,
+    ) -> Scan:
+        limits = ScanLimits(max_scan=max_scan or self.settings.max_scan)
+        return Scan(
+            sqs, info.url, visible_at_start=info.visible, limits=limits, on_progress=on_progress
+        )
+
+    def _select(self, scan: Scan, message_filter: MessageFilter | None) -> Iterable[DlqMessage]:
+        return select(
+            scan.messages(),
+            classifier=self.classifier(),
+            message_filter=message_filter or MessageFilter(),
+            clock=self.clock,
+        )
+
+
+def _shown(message: DlqMessage, with_body: bool, redactor: Redactor) -> DlqMessage:
+    if not with_body:
+        return message.model_copy(update={"body": None})
+    if redactor and message.body_encoding == "json":
+        return message.model_copy(update={"body": redactor.apply(message.body)})
+    return message
+
+
+def _coverage(scan: Scan, info: QueueInfo) -> Coverage:
+    return Coverage(
+        scanned=scan.scanned,
+        approximate_depth=info.depth,
+        complete=scan.complete,
+        stopped_because=scan.stopped_because,
+    )

@@ -1,0 +1,5 @@
+"""The AWS gateway: the only package that imports boto3 or botocore."""
+
+from dlqctl.aws.session import AwsSession
+
+__all__ = ["AwsSession"]

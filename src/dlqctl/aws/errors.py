@@ -1,0 +1,146 @@
+"""Turn botocore's exceptions into dlqctl's, each with one line saying what to do."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    InvalidRegionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    ReadTimeoutError,
+)
+
+from dlqctl.errors import (
+    AccessDeniedError,
+    AwsError,
+    DlqctlError,
+    EndpointError,
+    NotFoundError,
+    QueueNotFoundError,
+    ThrottledError,
+    UsageError,
+)
+
+_QUEUE_MISSING = {
+    "AWS.SimpleQueueService.NonExistentQueue",
+    "QueueDoesNotExist",
+    "NonExistentQueue",
+}
+_RESOURCE_MISSING = {"ResourceNotFoundException", "ResourceNotFound", "TableNotFoundException"}
+_ACCESS_DENIED = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "AuthorizationError",
+    "UnauthorizedOperation",
+    "KmsAccessDenied",
+    "KMS.AccessDeniedException",
+}
+_BAD_CREDENTIALS = {
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidAccessKeyId",
+    "MissingAuthenticationToken",
+    "InvalidSecurity",
+}
+_THROTTLED = {
+    "Throttling",
+    "ThrottlingException",
+    "RequestThrottled",
+    "AWS.SimpleQueueService.RequestThrottled",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "ProvisionedThroughputExceededException",
+    "SlowDown",
+}
+
+
+def error_code(exc: ClientError) -> str:
+    error = exc.response.get("Error", {})
+    return str(error.get("Code") or error.get("QueryErrorCode") or "Unknown")
+
+
+def error_codes(exc: ClientError) -> set[str]:
+    """Both the JSON-protocol code and the query-compatible one SQS sends beside it."""
+    error = exc.response.get("Error", {})
+    return {str(code) for code in (error.get("Code"), error.get("QueryErrorCode")) if code}
+
+
+def translate(exc: Exception, service: str, resource: str) -> DlqctlError:
+    """The dlqctl error for a failed call to `service` on `resource`."""
+    if isinstance(exc, ClientError):
+        return _translate_client_error(exc, service, resource)
+    return _translate_botocore_error(exc, resource)
+
+
+def _translate_client_error(exc: ClientError, service: str, resource: str) -> DlqctlError:
+    codes = error_codes(exc)
+    action = f"{service}:{exc.operation_name}"
+    message = exc.response.get("Error", {}).get("Message", "")
+    if codes & _QUEUE_MISSING:
+        return QueueNotFoundError(
+            f"queue {resource} not found: check the name and the region (--region) or account"
+        )
+    if codes & _RESOURCE_MISSING:
+        return NotFoundError(f"{resource} not found: check the name and the region (--region)")
+    if codes & _ACCESS_DENIED:
+        return AccessDeniedError(
+            f"access denied: {action} on {resource} was refused; "
+            f"grant {action} on it to your role (see `dlqctl iam-policy`) or use another --profile",
+            {"action": action, "resource": resource},
+        )
+    if codes & _BAD_CREDENTIALS:
+        return AccessDeniedError(
+            f"AWS rejected the credentials ({error_code(exc)}) calling {action}: refresh them "
+            "(e.g. `aws sso login`) or choose another --profile"
+        )
+    if codes & _THROTTLED:
+        return ThrottledError(
+            f"{action} on {resource} is still throttled after retries: wait and retry, "
+            "lower --rate, or set DLQCTL_RETRY_MODE=adaptive"
+        )
+    return AwsError(f"{action} on {resource} failed: {error_code(exc)}: {message}".rstrip(": "))
+
+
+def _translate_botocore_error(exc: Exception, resource: str) -> DlqctlError:
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return AccessDeniedError(
+            "no usable AWS credentials: set AWS_PROFILE (or --profile), run `aws sso login`, "
+            "or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        )
+    if isinstance(exc, NoRegionError):
+        return UsageError("no AWS region: pass --region or set AWS_REGION")
+    if isinstance(exc, InvalidRegionError):
+        return UsageError(f"invalid region: {exc}; pass a region like eu-west-1 to --region")
+    if isinstance(exc, ProfileNotFound):
+        return UsageError(f"{exc}: check --profile or AWS_PROFILE against ~/.aws/config")
+    if isinstance(
+        exc,
+        EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError | ConnectionClosedError,
+    ):
+        endpoint = getattr(exc, "kwargs", {}).get("endpoint_url", "the endpoint")
+        return EndpointError(
+            f"cannot reach {endpoint} for {resource}: check --endpoint-url, --region and the "
+            "network, then retry"
+        )
+    return AwsError(f"AWS call for {resource} failed: {exc}")
+
+
+@contextmanager
+def aws_call(service: str, resource: str) -> Iterator[None]:
+    """Run botocore calls, re-raising their failures as dlqctl errors."""
+    try:
+        yield
+    except (ClientError, BotoCoreError) as exc:
+        raise translate(exc, service, resource) from exc

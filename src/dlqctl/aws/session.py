@@ -1,0 +1,91 @@
+"""Clients built from settings, or injected: tests and scripts may hand in their own."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+from dlqctl import __version__
+from dlqctl.aws.errors import aws_call
+from dlqctl.config import Settings
+
+if TYPE_CHECKING:
+    from dlqctl.aws.cloudwatch import CloudWatchGateway
+    from dlqctl.aws.ledger import LedgerGateway
+    from dlqctl.aws.sqs import SqsGateway
+
+
+class AwsSession:
+    """Makes one client per (service, region), lazily, so moto can start first.
+
+    `session` replaces the boto3 session dlqctl would build; `clients` maps a service
+    name ("sqs", "dynamodb", "cloudwatch") to a ready client used for every region.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        session: boto3.Session | None = None,
+        clients: dict[str, Any] | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self._session = session
+        self._clients: dict[tuple[str, str | None], Any] = {}
+        self._injected = dict(clients or {})
+
+    @property
+    def boto_session(self) -> boto3.Session:
+        if self._session is None:
+            with aws_call("sts", "the AWS profile"):
+                self._session = boto3.Session(
+                    profile_name=self.settings.profile, region_name=self.settings.region
+                )
+        return self._session
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        if service in self._injected:
+            return self._injected[service]
+        key = (service, region)
+        if key not in self._clients:
+            config = Config(
+                retries={
+                    "mode": self.settings.retry_mode,
+                    "max_attempts": self.settings.max_attempts,
+                },
+                user_agent_extra=f"dlqctl/{__version__}",
+                connect_timeout=5,
+                read_timeout=60,
+                max_pool_connections=32,
+            )
+            with aws_call(service, "the client configuration"):
+                self._clients[key] = self.boto_session.client(
+                    service,  # type: ignore[call-overload]
+                    region_name=region or self.settings.region,
+                    endpoint_url=self.settings.endpoint_url,
+                    config=config,
+                )
+        return self._clients[key]
+
+    @property
+    def region(self) -> str | None:
+        if "sqs" in self._injected:
+            return str(self._injected["sqs"].meta.region_name)
+        return self.settings.region or self.boto_session.region_name
+
+    def sqs(self, region: str | None = None) -> SqsGateway:
+        from dlqctl.aws.sqs import SqsGateway
+
+        return SqsGateway(self.client("sqs", region))
+
+    def ledger(self, table: str, region: str | None = None) -> LedgerGateway:
+        from dlqctl.aws.ledger import LedgerGateway
+
+        return LedgerGateway(self.client("dynamodb", region), table)
+
+    def cloudwatch(self, region: str | None = None) -> CloudWatchGateway:
+        from dlqctl.aws.cloudwatch import CloudWatchGateway
+
+        return CloudWatchGateway(self.client("cloudwatch", region))

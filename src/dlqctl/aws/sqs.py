@@ -1,0 +1,84 @@
+"""SqsGateway: every SQS call dlqctl makes, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from dlqctl.aws.errors import aws_call
+
+SQS_BATCH_MAX = 10
+
+RawMessage = dict[str, Any]
+
+
+class SqsGateway:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    @property
+    def region(self) -> str:
+        return str(self.client.meta.region_name)
+
+    def queue_url(self, name: str, account: str | None = None) -> str:
+        kwargs: dict[str, str] = {"QueueName": name}
+        if account:
+            kwargs["QueueOwnerAWSAccountId"] = account
+        with aws_call("sqs", name):
+            return str(self.client.get_queue_url(**kwargs)["QueueUrl"])
+
+    def attributes(self, url: str) -> dict[str, str]:
+        with aws_call("sqs", url):
+            response = self.client.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
+        return dict(response.get("Attributes", {}))
+
+    def list_queue_urls(self, prefix: str | None = None) -> Iterator[str]:
+        kwargs: dict[str, Any] = {"MaxResults": 1000}
+        if prefix:
+            kwargs["QueueNamePrefix"] = prefix
+        with aws_call("sqs", "the account's queues"):
+            for page in self.client.get_paginator("list_queues").paginate(**kwargs):
+                yield from page.get("QueueUrls", [])
+
+    def dead_letter_sources(self, url: str) -> list[str]:
+        """URLs of the queues whose redrive policy targets `url`."""
+        sources: list[str] = []
+        with aws_call("sqs", url):
+            paginator = self.client.get_paginator("list_dead_letter_source_queues")
+            for page in paginator.paginate(QueueUrl=url, MaxResults=1000):
+                sources.extend(page.get("queueUrls", []))
+        return sources
+
+    def receive(
+        self, url: str, *, max_messages: int, wait_s: int, visibility_s: int
+    ) -> list[RawMessage]:
+        """Receive and hold up to `max_messages` for `visibility_s` seconds."""
+        with aws_call("sqs", url):
+            response = self.client.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=max_messages,
+                WaitTimeSeconds=wait_s,
+                VisibilityTimeout=visibility_s,
+                MessageSystemAttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            )
+        return list(response.get("Messages", []))
+
+    def change_visibility(self, url: str, receipt_handles: Sequence[str], timeout_s: int) -> int:
+        """Set the visibility of held messages; returns how many SQS refused.
+
+        A refusal means the handle expired: the message is visible again anyway.
+        """
+        refused = 0
+        for start in range(0, len(receipt_handles), SQS_BATCH_MAX):
+            chunk = receipt_handles[start : start + SQS_BATCH_MAX]
+            entries = [
+                {"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": timeout_s}
+                for i, handle in enumerate(chunk)
+            ]
+            with aws_call("sqs", url):
+                response = self.client.change_message_visibility_batch(
+                    QueueUrl=url, Entries=entries
+                )
+            refused += len(response.get("Failed", []))
+        return refused

@@ -1,0 +1,1 @@
+"""The Typer app and Rich rendering: thin adapters over dlqctl.api."""

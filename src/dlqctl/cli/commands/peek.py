@@ -1,0 +1,73 @@
+"""`dlqctl peek`: the messages themselves, without consuming them."""
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from dlqctl.cli.app import app
+from dlqctl.cli.common import Invocation, command
+from dlqctl.cli.output import OutputFormat
+from dlqctl.cli.render import peek_view
+
+
+class Sort(StrEnum):
+    oldest = "oldest"
+    newest = "newest"
+
+
+@command(app, "peek", groups=("aws", "classify", "filters", "output"))
+def peek(
+    inv: Invocation,
+    queue: Annotated[
+        str | None, typer.Argument(help="Queue name, URL or ARN (default: the --pipeline's DLQ).")
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=0, help="Show at most this many messages.")
+    ] = 20,
+    sort: Annotated[Sort, typer.Option(help="Which messages to show first.")] = Sort.oldest,
+    body: Annotated[bool, typer.Option("--body/--no-body", help="Show message bodies.")] = True,
+    redact: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Mask this JSON field path in every output, e.g. card.number or items[*].email (repeatable)."
+        ),
+    ] = None,
+) -> None:
+    """Show the messages in a queue (oldest first) without consuming them.
+
+    JSON bodies are pretty-printed; long bodies are cut short in the table with their size
+    shown; bodies that are not printable text are shown as base64 in JSON output.
+
+    **Examples:**
+
+        dlqctl peek orders-dlq -n 5 --error-type Timeout
+
+        dlqctl peek orders-dlq --query "order.total > `100`" --redact customer.email
+
+        dlqctl peek orders-dlq -o ndjson | jq -r '.message_id'
+    """
+    name = inv.queue(queue)
+    with inv.out.progress(f"scanning {name}") as on_progress:
+        result = inv.api.peek(
+            name,
+            inv.message_filter(),
+            limit=limit,
+            sort=sort.value,
+            with_body=body,
+            redact=redact or (),
+            max_scan=inv.values.get("max_scan"),
+            on_progress=on_progress,
+        )
+    if inv.out.format is OutputFormat.table:
+        inv.out.console.print(peek_view(result, with_body=body))
+        for warning in result.warnings:
+            inv.out.warn(warning)
+    elif inv.out.format is OutputFormat.json:
+        inv.out.emit(result)
+    else:
+        inv.out.emit_lines(result.messages)
+        coverage = result.coverage
+        inv.out.note(
+            f"scanned {coverage.scanned} of ~{coverage.approximate_depth}; {result.matched} matched"
+        )

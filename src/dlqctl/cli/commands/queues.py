@@ -1,0 +1,40 @@
+"""`dlqctl queues`: which DLQs hold messages, deepest first."""
+
+from typing import Annotated
+
+import typer
+
+from dlqctl.cli.app import app
+from dlqctl.cli.common import Invocation, command
+from dlqctl.cli.output import OutputFormat
+from dlqctl.cli.render import queues_table
+
+
+@command(app, "queues")
+def queues(
+    inv: Invocation,
+    all_queues: Annotated[bool, typer.Option("--all", help="Every queue, not only DLQs.")] = False,
+    prefix: Annotated[
+        str | None, typer.Option(help="Only queues whose name starts with this.")
+    ] = None,
+) -> None:
+    """List dead-letter queues (queues that some queue redrives to), deepest first.
+
+    Shows visible, in-flight and delayed counts, the oldest message's age where CloudWatch
+    has it, the source queues and the retention. Reads attributes only: consumes nothing.
+
+    **Examples:**
+
+        dlqctl queues
+
+        dlqctl queues --all --prefix orders -o json | jq '.queues[] | {name, visible}'
+    """
+    found = inv.api.queues(all_queues=all_queues, prefix=prefix)
+    if inv.out.format is OutputFormat.json:
+        inv.out.emit({"queues": found})
+    elif inv.out.format is OutputFormat.ndjson:
+        inv.out.emit_lines(found)
+    elif found:
+        inv.out.console.print(queues_table(found, all_queues=all_queues))
+    else:
+        inv.out.note("no queues found" if all_queues else "no dead-letter queues found (try --all)")

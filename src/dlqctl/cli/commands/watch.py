@@ -1,0 +1,93 @@
+"""`dlqctl watch`: a live view of queue depths until Ctrl-C."""
+
+import time
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.live import Live
+
+from dlqctl.cli.app import app
+from dlqctl.cli.common import Invocation, command
+from dlqctl.cli.output import OutputFormat
+from dlqctl.cli.render import watch_table
+from dlqctl.core.durations import parse_duration
+from dlqctl.errors import UsageError
+
+
+@command(app, "watch")
+def watch(
+    inv: Invocation,
+    queues: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Queue names, URLs or ARNs (default: the --pipeline's DLQ and source)."
+        ),
+    ] = None,
+    interval: Annotated[str, typer.Option(help="Time between refreshes.")] = "5s",
+    count: Annotated[
+        int, typer.Option(min=0, help="Stop after this many refreshes (0: until Ctrl-C).")
+    ] = 0,
+) -> None:
+    """Refresh depth, in-flight and oldest age of one or more queues until Ctrl-C.
+
+    Ctrl-C is the normal way to stop and exits 0. With -o ndjson, each refresh prints one
+    object per queue, for logging.
+
+    **Examples:**
+
+        dlqctl watch orders-dlq orders
+
+        dlqctl watch orders-dlq --interval 30s -o ndjson >> depth.log
+    """
+    targets = list(queues or [])
+    if not targets and inv.settings.dlq:
+        targets = [
+            inv.settings.dlq,
+            *([inv.settings.source_queue] if inv.settings.source_queue else []),
+        ]
+    if not targets:
+        raise UsageError("no queue given: pass one or more QUEUE arguments or --pipeline NAME")
+    pause = parse_duration(interval)
+    if pause < 1:
+        raise UsageError("--interval must be at least 1s")
+    try:
+        if inv.out.format is OutputFormat.table:
+            _live(inv, targets, pause, count)
+        else:
+            _stream(inv, targets, pause, count)
+    except KeyboardInterrupt:
+        return
+
+
+def _refreshes(count: int, pause: float) -> "range | _Forever":
+    return range(count) if count else _Forever()
+
+
+class _Forever:
+    def __iter__(self) -> "_Forever":
+        return self
+
+    def __next__(self) -> int:
+        return 0
+
+
+def _live(inv: Invocation, targets: list[str], pause: float, count: int) -> None:
+    with Live(console=inv.out.console, auto_refresh=False) as live:
+        for i, _ in enumerate(_refreshes(count, pause)):
+            if i:
+                time.sleep(pause)
+            stamp = datetime.now(UTC).strftime("%H:%M:%SZ")
+            live.update(watch_table(inv.api.watch(targets), stamp), refresh=True)
+
+
+def _stream(inv: Invocation, targets: list[str], pause: float, count: int) -> None:
+    for i, _ in enumerate(_refreshes(count, pause)):
+        if i:
+            time.sleep(pause)
+        at = datetime.now(UTC).isoformat(timespec="seconds")
+        snapshot = [{"at": at, **q.model_dump(mode="json")} for q in inv.api.watch(targets)]
+        if inv.out.format is OutputFormat.json:
+            inv.out.emit({"at": at, "queues": snapshot})
+        else:
+            inv.out.emit_lines(snapshot)

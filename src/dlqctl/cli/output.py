@@ -1,0 +1,99 @@
+"""Where output goes: data on stdout, everything for people (errors, progress) on stderr."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from dlqctl.core.scan import ProgressCallback
+
+PROGRESS_DELAY_S = 0.5
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    ndjson = "ndjson"
+
+
+def _plain(value: Any) -> Any:
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+
+
+class Output:
+    def __init__(self, fmt: OutputFormat, *, no_color: bool = False, verbose: bool = False) -> None:
+        self.format = fmt
+        self.verbose = verbose
+        no_color = no_color or bool(os.environ.get("NO_COLOR"))
+        self.console = Console(no_color=no_color, highlight=False, soft_wrap=False)
+        self.err = Console(stderr=True, no_color=no_color, highlight=False)
+
+    @property
+    def for_people(self) -> bool:
+        return self.format is OutputFormat.table
+
+    def emit(self, document: Any) -> None:
+        """One JSON document on stdout."""
+        sys.stdout.write(json.dumps(_plain(document), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+    def emit_lines(self, items: Iterable[Any]) -> None:
+        """ndjson: one compact object a line, flushed so a pipe sees each at once."""
+        for item in items:
+            sys.stdout.write(json.dumps(_plain(item), ensure_ascii=False, separators=(",", ":")))
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+
+    def note(self, text: str) -> None:
+        """A remark for people, on stderr so it never pollutes JSON."""
+        self.err.print(text, style="dim", markup=False)
+
+    def warn(self, text: str) -> None:
+        self.err.print(f"warning: {text}", style="yellow", markup=False)
+
+    def error(self, text: str) -> None:
+        self.err.print(f"dlqctl: error: {text}", style="bold red", markup=False, soft_wrap=True)
+
+    @contextmanager
+    def progress(self, description: str) -> Iterator[ProgressCallback | None]:
+        """A progress bar on stderr once work takes more than a moment.
+
+        Silent when stderr is not a terminal or the output is for scripts.
+        """
+        if not (self.for_people and self.err.is_terminal):
+            yield None
+            return
+        bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.err,
+            transient=True,
+        )
+        started = time.monotonic()
+        task: list[Any] = []
+
+        def update(done: int, total: int) -> None:
+            if not task:
+                if time.monotonic() - started < PROGRESS_DELAY_S:
+                    return
+                bar.start()
+                task.append(bar.add_task(description, total=total or None))
+            bar.update(task[0], completed=done, total=max(total, done) or None)
+
+        try:
+            yield update
+        finally:
+            if task:
+                bar.stop()

@@ -1,0 +1,180 @@
+"""Settings: explicit flag > DLQCTL_* environment variable > config file > default.
+
+The config file is `dlqctl.toml` in the working directory, else
+`$XDG_CONFIG_HOME/dlqctl/config.toml` (default `~/.config/dlqctl/config.toml`), or the
+file named by `--config`/`DLQCTL_CONFIG`. It holds defaults and named pipelines.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import jmespath
+from jmespath.exceptions import JMESPathError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from dlqctl.errors import ConfigError, UsageError
+from dlqctl.pipeline import spec
+
+RetryMode = Literal["standard", "adaptive"]
+
+DEFAULT_MAX_SCAN = 10_000
+
+
+class ErrorTypeRule(BaseModel):
+    """`when` is JMESPath over the JSON body; the first truthy rule names the type."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    when: str
+    error_type: str = Field(min_length=1)
+
+    @field_validator("when")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            jmespath.compile(value)
+        except JMESPathError as exc:
+            raise ValueError(f"invalid JMESPath: {exc}") from None
+        return value
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    ledger_table: str | None = None
+    error_type_attribute: str | None = None
+    worker_timeout_s: int | None = Field(default=None, gt=0)
+    rules: list[ErrorTypeRule] = Field(default_factory=list)
+
+
+class Defaults(_Section):
+    retry_mode: RetryMode | None = None
+    max_attempts: int | None = Field(default=None, ge=1, le=20)
+    max_scan: int | None = Field(default=None, ge=1)
+
+
+class Pipeline(_Section):
+    dlq: str
+    source_queue: str | None = None
+
+
+class ConfigFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    defaults: Defaults = Field(default_factory=Defaults)
+    pipelines: dict[str, Pipeline] = Field(default_factory=dict)
+
+
+class Settings(BaseModel):
+    """Everything a command needs to know, resolved once."""
+
+    model_config = ConfigDict(frozen=True)
+
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    retry_mode: RetryMode = "standard"
+    max_attempts: int = 5
+    ledger_table: str | None = None
+    error_type_attribute: str = spec.ERROR_TYPE_ATTRIBUTE
+    worker_timeout_s: int = spec.WORKER_TIMEOUT_S
+    max_scan: int = DEFAULT_MAX_SCAN
+    rules: tuple[ErrorTypeRule, ...] = ()
+    pipeline: str | None = None
+    dlq: str | None = None
+    source_queue: str | None = None
+
+
+def config_path(explicit: str | None, env: Mapping[str, str]) -> Path | None:
+    """The config file in force, or None when there is none."""
+    named = explicit or env.get("DLQCTL_CONFIG")
+    if named:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist: create it or drop --config")
+        return path
+    local = Path("dlqctl.toml")
+    if local.is_file():
+        return local
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    user = Path(base) / "dlqctl" / "config.toml"
+    return user if user.is_file() else None
+
+
+def load_config(path: Path | None) -> ConfigFile:
+    if path is None:
+        return ConfigFile()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        return ConfigFile.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"config file {path}: {_first_problem(exc)}") from None
+
+
+def _first_problem(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        problems.append(f"{where}: {error['msg']}")
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return problems[0] + more
+
+
+_ENV_NAMES = {
+    "region": "DLQCTL_REGION",
+    "profile": "DLQCTL_PROFILE",
+    "endpoint_url": "DLQCTL_ENDPOINT_URL",
+    "retry_mode": "DLQCTL_RETRY_MODE",
+    "max_attempts": "DLQCTL_MAX_ATTEMPTS",
+    "ledger_table": "DLQCTL_LEDGER_TABLE",
+    "error_type_attribute": "DLQCTL_ERROR_TYPE_ATTRIBUTE",
+    "max_scan": "DLQCTL_MAX_SCAN",
+}
+
+
+def resolve_settings(
+    flags: Mapping[str, object],
+    env: Mapping[str, str] | None = None,
+    config: ConfigFile | None = None,
+    pipeline: str | None = None,
+) -> Settings:
+    """Merge the layers; a flag given as None means "not given"."""
+    env = os.environ if env is None else env
+    config = config or ConfigFile()
+    pipeline = pipeline or env.get("DLQCTL_PIPELINE") or None
+    chosen: Pipeline | None = None
+    if pipeline is not None:
+        chosen = config.pipelines.get(pipeline)
+        if chosen is None:
+            known = ", ".join(sorted(config.pipelines)) or "none configured"
+            raise UsageError(f"unknown pipeline {pipeline!r} (known: {known}); see dlqctl.toml")
+
+    merged: dict[str, object] = {}
+    layers: list[Mapping[str, object]] = [config.defaults.model_dump(exclude_none=True)]
+    if chosen is not None:
+        layers.append(chosen.model_dump(exclude_none=True))
+    layers.append({key: env[name] for key, name in _ENV_NAMES.items() if env.get(name)})
+    layers.append({key: value for key, value in flags.items() if value is not None})
+    for layer in layers:
+        merged.update(layer)
+
+    rules = [*(chosen.rules if chosen else []), *config.defaults.rules]
+    merged["rules"] = tuple(rules)
+    merged["pipeline"] = pipeline
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid setting: {_first_problem(exc)}") from None

@@ -1,0 +1,1 @@
+"""Pure logic over the gateways: no typer, no rich."""

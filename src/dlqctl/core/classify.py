@@ -1,0 +1,104 @@
+"""Why did a message fail? The error-type resolution chain, first hit wins (design §2).
+
+1. a message attribute (default `ErrorType`);
+2. the failure ledger (FAILED items carry the type; INFLIGHT past the worker timeout
+   reads as `Timeout`);
+3. config rules: JMESPath over the JSON body;
+4. `Unknown`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from jmespath.parser import ParsedResult
+
+from dlqctl.aws.ledger import LedgerGateway
+from dlqctl.config import ErrorTypeRule
+from dlqctl.core.jmes import compile_expression, search_truthy
+from dlqctl.core.messages import Received
+from dlqctl.models import ErrorSource
+from dlqctl.pipeline import spec
+
+UNKNOWN = "Unknown"
+TIMEOUT = "Timeout"
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    error_type: str
+    source: ErrorSource
+    ledger_status: str | None = None
+
+
+class Classifier:
+    def __init__(
+        self,
+        *,
+        attribute: str = spec.ERROR_TYPE_ATTRIBUTE,
+        rules: Sequence[ErrorTypeRule] = (),
+        ledger: LedgerGateway | None = None,
+        worker_timeout_s: float = spec.WORKER_TIMEOUT_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.attribute = attribute
+        self.ledger = ledger
+        self.worker_timeout_s = worker_timeout_s
+        self.clock = clock
+        self._rules: list[tuple[ParsedResult, str]] = [
+            (compile_expression(rule.when, "a config rule"), rule.error_type) for rule in rules
+        ]
+
+    def classify(self, messages: Sequence[Received]) -> list[Classification]:
+        """Classify a batch; the ledger is read once for the whole batch."""
+        items = self.ledger.get_many(m.key for m in messages) if self.ledger else {}
+        now = self.clock()
+        return [self._resolve(m, items.get(m.key), now) for m in messages]
+
+    def _resolve(
+        self, message: Received, item: dict[str, Any] | None, now: float
+    ) -> Classification:
+        if item is not None and _expired(item, now):
+            item = None  # TTL deletes lazily (and moto never does): an expired item is gone
+        status = str(item[spec.LEDGER_STATUS]) if item else None
+
+        from_attribute = message.message_attributes.get(self.attribute, {}).get("StringValue")
+        if from_attribute:
+            return Classification(str(from_attribute), "attribute", status)
+        if item is not None:
+            from_ledger = self._from_ledger(item, now)
+            if from_ledger:
+                return Classification(from_ledger, "ledger", status)
+        if message.encoding == "json":
+            for expression, error_type in self._rules:
+                if search_truthy(expression, message.body):
+                    return Classification(error_type, "rule", status)
+        return Classification(UNKNOWN, "none", status)
+
+    def _from_ledger(self, item: dict[str, Any], now: float) -> str | None:
+        status = item.get(spec.LEDGER_STATUS)
+        if status == spec.STATUS_FAILED and item.get(spec.LEDGER_ERROR_TYPE):
+            return str(item[spec.LEDGER_ERROR_TYPE])
+        if status == spec.STATUS_INFLIGHT:
+            started = _epoch(item.get(spec.LEDGER_STARTED_AT))
+            if started is not None and now - started > self.worker_timeout_s:
+                return TIMEOUT
+        return None
+
+
+def _expired(item: dict[str, Any], now: float) -> bool:
+    expires = item.get(spec.LEDGER_EXPIRES_AT)
+    return expires is not None and float(expires) < now
+
+
+def _epoch(value: object) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        return None

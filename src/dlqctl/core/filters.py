@@ -1,0 +1,117 @@
+"""Which messages a command acts on: error type, age window, body query, attributes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from jmespath.parser import ParsedResult
+
+from dlqctl.core.durations import parse_duration
+from dlqctl.core.jmes import compile_expression, search_truthy
+from dlqctl.core.messages import Received
+from dlqctl.errors import UsageError
+
+
+@dataclass(frozen=True)
+class MessageFilter:
+    """All given conditions must hold. Empty means "every message"."""
+
+    error_types: frozenset[str] = frozenset()
+    exclude_error_types: frozenset[str] = frozenset()
+    min_age_s: float | None = None
+    max_age_s: float | None = None
+    query: str | None = None
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    _compiled: ParsedResult | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.query is not None:
+            object.__setattr__(self, "_compiled", compile_expression(self.query, "--query"))
+        if (
+            self.min_age_s is not None
+            and self.max_age_s is not None
+            and self.min_age_s > self.max_age_s
+        ):
+            raise UsageError("--min-age is larger than --max-age: no message can match")
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.error_types
+            or self.exclude_error_types
+            or self.min_age_s is not None
+            or self.max_age_s is not None
+            or self.query
+            or self.attributes
+        )
+
+    @property
+    def needs_error_type(self) -> bool:
+        return bool(self.error_types or self.exclude_error_types)
+
+    def matches_message(self, message: Received) -> bool:
+        """The conditions that need no error type, checked before any ledger read."""
+        if self.min_age_s is not None and message.age_s < self.min_age_s:
+            return False
+        if self.max_age_s is not None and message.age_s > self.max_age_s:
+            return False
+        if self._compiled is not None and not (
+            message.encoding == "json" and search_truthy(self._compiled, message.body)
+        ):
+            return False
+        return all(
+            _attribute_value(message, name) == value for name, value in self.attributes.items()
+        )
+
+    def matches_error_type(self, error_type: str) -> bool:
+        if self.error_types and error_type not in self.error_types:
+            return False
+        return error_type not in self.exclude_error_types
+
+    def describe(self) -> dict[str, object]:
+        """The filter as given, for reports and the audit journal."""
+        return {
+            "error_types": sorted(self.error_types),
+            "exclude_error_types": sorted(self.exclude_error_types),
+            "min_age_s": self.min_age_s,
+            "max_age_s": self.max_age_s,
+            "query": self.query,
+            "attributes": dict(self.attributes),
+        }
+
+
+def build_filter(
+    *,
+    error_types: Iterable[str] = (),
+    exclude_error_types: Iterable[str] = (),
+    min_age: str | None = None,
+    max_age: str | None = None,
+    query: str | None = None,
+    attributes: Iterable[str] = (),
+) -> MessageFilter:
+    """A MessageFilter from command-line text, with usage errors for bad input."""
+    return MessageFilter(
+        error_types=frozenset(error_types),
+        exclude_error_types=frozenset(exclude_error_types),
+        min_age_s=parse_duration(min_age) if min_age else None,
+        max_age_s=parse_duration(max_age) if max_age else None,
+        query=query,
+        attributes=dict(_parse_attribute(text) for text in attributes),
+    )
+
+
+def _parse_attribute(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise UsageError(f"invalid --attribute {text!r}: use NAME=VALUE")
+    return name.strip(), value
+
+
+def _attribute_value(message: Received, name: str) -> str | None:
+    """A message attribute's value, else a system attribute (e.g. MessageGroupId)."""
+    attribute = message.message_attributes.get(name)
+    if attribute is not None:
+        return str(attribute.get("StringValue", ""))
+    system = message.system.get(name)
+    return None if system is None else str(system)

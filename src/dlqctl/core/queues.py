@@ -1,0 +1,127 @@
+"""Queue descriptions: resolving a QUEUE argument and reading its settings and depth."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+from dlqctl.aws.session import AwsSession
+from dlqctl.aws.sqs import SqsGateway
+from dlqctl.core.queue_ref import parse_queue_ref, queue_name_from_arn
+from dlqctl.errors import DlqctlError, QueueNotFoundError
+from dlqctl.models import QueueInfo, QueueRef, RedrivePolicy
+
+
+def open_queue(aws: AwsSession, queue: str | QueueRef) -> tuple[SqsGateway, str]:
+    """The gateway for the queue's region and the queue's URL."""
+    ref = parse_queue_ref(queue) if isinstance(queue, str) else queue
+    sqs = aws.sqs(ref.region if ref.region != aws.region else None)
+    if ref.kind == "url" and ref.url:
+        return sqs, ref.url
+    try:
+        return sqs, sqs.queue_url(ref.name, ref.account)
+    except QueueNotFoundError:
+        where = f"region {ref.region or sqs.region}"
+        if ref.account:
+            where += f", account {ref.account}"
+        raise QueueNotFoundError(
+            f"queue {ref.name!r} not found in {where}: check the name, --region, --profile "
+            "or --endpoint-url (`dlqctl queues --all` lists what is there)"
+        ) from None
+
+
+def describe(sqs: SqsGateway, url: str, *, with_sources: bool = True) -> QueueInfo:
+    attributes = sqs.attributes(url)
+    sources = [_name_from_url(u) for u in sqs.dead_letter_sources(url)] if with_sources else []
+    return queue_info(url, attributes, sources)
+
+
+def queue_info(
+    url: str, attributes: Mapping[str, str], sources: list[str] | None = None
+) -> QueueInfo:
+    arn = attributes.get("QueueArn", "")
+    return QueueInfo(
+        name=queue_name_from_arn(arn) if arn else _name_from_url(url),
+        url=url,
+        arn=arn,
+        fifo=attributes.get("FifoQueue") == "true",
+        visible=int(attributes.get("ApproximateNumberOfMessages", 0)),
+        in_flight=int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+        delayed=int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
+        retention_s=int(attributes.get("MessageRetentionPeriod", 345600)),
+        visibility_timeout_s=int(attributes.get("VisibilityTimeout", 30)),
+        max_message_size=int(attributes.get("MaximumMessageSize", 262144)),
+        redrive_policy=_redrive_policy(attributes.get("RedrivePolicy")),
+        redrive_allow_policy=_json_or_none(attributes.get("RedriveAllowPolicy")),
+        kms_key_id=attributes.get("KmsMasterKeyId"),
+        sources=sorted(sources or []),
+    )
+
+
+def list_queues(aws: AwsSession, *, dlqs_only: bool, prefix: str | None = None) -> list[QueueInfo]:
+    """Every queue (or only those some queue redrives to), deepest first.
+
+    Sources come from each queue's own RedrivePolicy, so one GetQueueAttributes per queue
+    answers both "is it a DLQ" and "who feeds it".
+    """
+    sqs = aws.sqs()
+    described: dict[str, tuple[str, dict[str, str]]] = {}
+    for url in sqs.list_queue_urls(prefix):
+        try:
+            attributes = sqs.attributes(url)
+        except QueueNotFoundError:
+            continue  # deleted between the listing and the read
+        described[attributes.get("QueueArn", url)] = (url, attributes)
+
+    sources_of: dict[str, list[str]] = defaultdict(list)
+    for arn, (_, attributes) in described.items():
+        policy = _redrive_policy(attributes.get("RedrivePolicy"))
+        if policy is not None:
+            sources_of[policy.dead_letter_target_arn].append(queue_name_from_arn(arn))
+
+    infos = [
+        queue_info(url, attributes, sources_of.get(arn, []))
+        for arn, (url, attributes) in described.items()
+        if not dlqs_only or arn in sources_of
+    ]
+    _add_oldest_ages(aws, infos)
+    return sorted(infos, key=lambda q: (-q.depth, q.name))
+
+
+def _add_oldest_ages(aws: AwsSession, infos: list[QueueInfo]) -> None:
+    """Fill oldest_age_s from CloudWatch where it has a data point; it is optional."""
+    if not infos:
+        return
+    try:
+        ages = aws.cloudwatch().oldest_message_ages([q.name for q in infos])
+    except DlqctlError:
+        return  # no CloudWatch access still leaves a useful listing
+    for i, info in enumerate(infos):
+        if info.name in ages:
+            infos[i] = info.model_copy(update={"oldest_age_s": ages[info.name]})
+
+
+def _redrive_policy(text: str | None) -> RedrivePolicy | None:
+    data = _json_or_none(text)
+    if not data or "deadLetterTargetArn" not in data:
+        return None
+    return RedrivePolicy(
+        dead_letter_target_arn=str(data["deadLetterTargetArn"]),
+        max_receive_count=int(data.get("maxReceiveCount", 0)),
+    )
+
+
+def _json_or_none(text: str | None) -> dict[str, Any] | None:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _name_from_url(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]

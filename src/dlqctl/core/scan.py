@@ -1,0 +1,153 @@
+"""Hold-and-release scanning: SQS has no peek (design §2).
+
+Each receive holds what it returns (a visibility timeout), so the next receive returns
+new messages. When the scan ends — normally, on an error or on Ctrl-C — everything still
+held is released (visibility 0). Should dlqctl die, SQS releases it when the hold ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from types import TracebackType
+
+from dlqctl.aws.sqs import SQS_BATCH_MAX, RawMessage, SqsGateway
+
+ProgressCallback = Callable[[int, int], None]
+
+MIN_HOLD_S = 30
+MAX_HOLD_S = 43_200  # SQS's ceiling for a visibility timeout
+# A conservative single-lane receive rate; holds are sized so a scan finishes inside one.
+ASSUMED_SCAN_RATE = 100
+
+
+@dataclass(frozen=True)
+class ScanLimits:
+    max_scan: int = 10_000
+    wait_s: int = 1
+    empty_receives_to_stop: int = 2
+    hold_s: int | None = None
+
+    def hold_for(self, expected: int) -> int:
+        if self.hold_s is not None:
+            return self.hold_s
+        return min(MAX_HOLD_S, MIN_HOLD_S + math.ceil(expected / ASSUMED_SCAN_RATE))
+
+
+class Scan:
+    """Receive-and-hold every message once; release on exit. Use as a context manager."""
+
+    def __init__(
+        self,
+        sqs: SqsGateway,
+        url: str,
+        *,
+        visible_at_start: int,
+        limits: ScanLimits | None = None,
+        on_progress: ProgressCallback | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.sqs = sqs
+        self.url = url
+        self.limits = limits or ScanLimits()
+        self.visible_at_start = visible_at_start
+        self.expected = min(visible_at_start, self.limits.max_scan)
+        self.hold_s = self.limits.hold_for(self.expected)
+        self.on_progress = on_progress
+        self.clock = clock
+        self.scanned = 0
+        self.duplicates = 0
+        self.stopped_because = "not started"
+        self.release_refused = 0
+        self._held: dict[str, str] = {}  # message id -> latest receipt handle
+        self._hold_renewed_at = 0.0
+        self._stop_requested: str | None = None
+
+    def __enter__(self) -> Scan:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.release()
+            return
+        if exc_type is KeyboardInterrupt:
+            self.stopped_because = "interrupted"
+        # The original error matters more than a failed release: SQS releases these
+        # messages by itself when the hold ends.
+        with contextlib.suppress(Exception):
+            self.release()
+
+    def stop(self, reason: str) -> None:
+        """End the scan after the batch in hand (e.g. a limit was reached)."""
+        self._stop_requested = reason
+        self.stopped_because = reason
+
+    @property
+    def complete(self) -> bool:
+        return self.stopped_because in ("end of queue", "reached approximate depth")
+
+    def messages(self) -> Iterator[RawMessage]:
+        """Each message once, in the order SQS returns them."""
+        empty = 0
+        self._hold_renewed_at = self.clock()
+        while True:
+            reason = self._stop_reason(empty)
+            if reason:
+                self.stopped_because = reason
+                return
+            self._renew_hold_if_due()
+            batch = self.sqs.receive(
+                self.url,
+                max_messages=min(SQS_BATCH_MAX, self.limits.max_scan - self.scanned),
+                wait_s=self.limits.wait_s,
+                visibility_s=self.hold_s,
+            )
+            empty = 0 if batch else empty + 1
+            for raw in batch:
+                first_sight = raw["MessageId"] not in self._held
+                self._held[raw["MessageId"]] = raw["ReceiptHandle"]
+                if not first_sight:
+                    self.duplicates += 1  # SQS's at-least-once: hold it, show it once
+                    continue
+                self.scanned += 1
+                yield raw
+            if self.on_progress:
+                self.on_progress(self.scanned, self.expected)
+
+    def _stop_reason(self, empty_receives: int) -> str | None:
+        if self._stop_requested:
+            return self._stop_requested
+        if self.scanned >= self.limits.max_scan:
+            return f"scan ceiling ({self.limits.max_scan} messages; raise --max-scan)"
+        if self.visible_at_start and self.scanned >= self.visible_at_start:
+            return "reached approximate depth"
+        if empty_receives >= self.limits.empty_receives_to_stop:
+            return "end of queue"
+        return None
+
+    def _renew_hold_if_due(self) -> None:
+        """Extend the hold before it lapses, so early messages do not come back mid-scan."""
+        now = self.clock()
+        if now - self._hold_renewed_at < self.hold_s * 0.6:
+            return
+        self.sqs.change_visibility(self.url, list(self._held.values()), self.hold_s)
+        self._hold_renewed_at = now
+
+    def forget(self, message_id: str) -> str | None:
+        """Stop holding a message (it was deleted); returns its receipt handle."""
+        return self._held.pop(message_id, None)
+
+    def release(self) -> None:
+        """Make every held message visible again. Safe to call twice."""
+        handles = list(self._held.values())
+        self._held.clear()
+        if handles:
+            self.release_refused += self.sqs.change_visibility(self.url, handles, 0)

@@ -1,0 +1,48 @@
+"""Selection: scanned messages → decoded → filtered → classified, streaming."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+
+from dlqctl.aws.ledger import BATCH_GET_MAX
+from dlqctl.aws.sqs import RawMessage
+from dlqctl.core.classify import Classifier
+from dlqctl.core.filters import MessageFilter
+from dlqctl.core.messages import Received, receive
+from dlqctl.models import DlqMessage
+
+
+def select(
+    raws: Iterable[RawMessage],
+    *,
+    classifier: Classifier,
+    message_filter: MessageFilter,
+    clock: Callable[[], float] = time.time,
+) -> Iterator[DlqMessage]:
+    """The matching messages, classified in chunks so the ledger is read 100 keys at a time.
+
+    Conditions that need no error type are checked first, so the ledger is only asked
+    about messages that can still match.
+    """
+    chunk_size = BATCH_GET_MAX if classifier.ledger else 1
+    pending: list[Received] = []
+    for raw in raws:
+        message = receive(raw, clock())
+        if not message_filter.matches_message(message):
+            continue
+        pending.append(message)
+        if len(pending) >= chunk_size:
+            yield from _classified(pending, classifier, message_filter)
+            pending = []
+    yield from _classified(pending, classifier, message_filter)
+
+
+def _classified(
+    batch: list[Received], classifier: Classifier, message_filter: MessageFilter
+) -> Iterator[DlqMessage]:
+    if not batch:
+        return
+    for message, found in zip(batch, classifier.classify(batch), strict=True):
+        if message_filter.matches_error_type(found.error_type):
+            yield message.to_message(found.error_type, found.source, found.ledger_status)

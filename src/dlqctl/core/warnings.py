@@ -1,0 +1,38 @@
+"""What a person should know about a scan's result before trusting it."""
+
+from __future__ import annotations
+
+from dlqctl.core.scan import Scan
+from dlqctl.models import QueueInfo
+
+
+def scan_warnings(info: QueueInfo, scan: Scan) -> list[str]:
+    warnings: list[str] = []
+    if info.redrive_policy is not None:
+        warnings.append(
+            f"this DLQ has its own redrive policy (maxReceiveCount "
+            f"{info.redrive_policy.max_receive_count} → {info.redrive_policy.dead_letter_target_arn}): "
+            "every scan raises ApproximateReceiveCount and can move messages out of it"
+        )
+    if info.fifo:
+        warnings.append(
+            "FIFO queue: ages count from when each message entered the DLQ, not from the "
+            "original send"
+        )
+        if not scan.complete or scan.scanned < info.visible:
+            warnings.append(
+                "FIFO queue: SQS hides the rest of a message group while its first messages "
+                "are held, so only the head of each group was seen"
+            )
+    if not scan.complete:
+        warnings.append(
+            f"partial view: scanned {scan.scanned} of ~{info.depth} messages "
+            f"(stopped: {scan.stopped_because})"
+        )
+    if info.in_flight:
+        warnings.append(
+            f"{info.in_flight} messages were in flight (held by another reader) and not seen"
+        )
+    if scan.release_refused:
+        warnings.append(f"{scan.release_refused} holds had already lapsed before release")
+    return warnings

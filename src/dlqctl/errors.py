@@ -1,0 +1,74 @@
+"""The exception hierarchy: every error knows its exit code (design §3).
+
+The core raises these; only the CLI entry point turns them into an exit status.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    PARTIAL = 3
+    REFUSED = 4
+    NOT_FOUND = 5
+    ACCESS_DENIED = 6
+    INTERRUPTED = 130
+
+
+class DlqctlError(Exception):
+    """Base class. `message` is one line saying what failed and what to do."""
+
+    exit_code: ExitCode = ExitCode.ERROR
+
+    def __init__(self, message: str, details: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class AwsError(DlqctlError):
+    """An AWS call failed for a reason the user cannot fix with different input."""
+
+
+class ThrottledError(AwsError):
+    """Still throttled after botocore's retries."""
+
+
+class EndpointError(AwsError):
+    """The endpoint could not be reached."""
+
+
+class UsageError(DlqctlError):
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(UsageError):
+    """The config file or a setting is invalid."""
+
+
+class PartialFailure(DlqctlError):
+    exit_code = ExitCode.PARTIAL
+
+
+class RefusedError(DlqctlError):
+    exit_code = ExitCode.REFUSED
+
+
+class NotFoundError(DlqctlError):
+    exit_code = ExitCode.NOT_FOUND
+
+
+class QueueNotFoundError(NotFoundError):
+    pass
+
+
+class AccessDeniedError(DlqctlError):
+    exit_code = ExitCode.ACCESS_DENIED
+
+
+class InterruptedRun(DlqctlError):
+    exit_code = ExitCode.INTERRUPTED

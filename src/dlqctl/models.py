@@ -1,0 +1,164 @@
+"""The data dlqctl reads, decides on and prints (pydantic v2).
+
+Field names are the JSON contract of design §3: snake_case, ages in seconds, times in
+ISO-8601 UTC. Renaming a field breaks runbooks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ErrorSource = Literal["attribute", "ledger", "rule", "none"]
+BodyEncoding = Literal["json", "text", "base64"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class QueueRef(_Model):
+    """A queue as the user named it: by name, URL or ARN."""
+
+    kind: Literal["name", "url", "arn"]
+    raw: str
+    name: str
+    url: str | None = None
+    region: str | None = None
+    account: str | None = None
+
+    @property
+    def fifo(self) -> bool:
+        return self.name.endswith(".fifo")
+
+
+class RedrivePolicy(_Model):
+    dead_letter_target_arn: str
+    max_receive_count: int
+
+
+class QueueInfo(_Model):
+    """A queue's identity, depth and settings, from GetQueueAttributes."""
+
+    name: str
+    url: str
+    arn: str
+    fifo: bool
+    visible: int
+    in_flight: int
+    delayed: int
+    retention_s: int
+    visibility_timeout_s: int
+    max_message_size: int
+    redrive_policy: RedrivePolicy | None = None
+    redrive_allow_policy: dict[str, Any] | None = None
+    kms_key_id: str | None = None
+    oldest_age_s: float | None = None
+    sources: list[str] = Field(default_factory=list)
+
+    @property
+    def depth(self) -> int:
+        return self.visible + self.in_flight + self.delayed
+
+
+class LedgerRecord(_Model):
+    """One failure-ledger (idempotency table) item."""
+
+    idempotency_key: str
+    status: str
+    attempts: int = 0
+    error_type: str | None = None
+    error_message: str | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    last_failed_at: datetime | None = None
+    message_id: str | None = None
+    expires_at: int | None = None
+
+
+class MessageAttribute(_Model):
+    data_type: str
+    value: str
+    """The string value, or base64 for Binary attributes."""
+
+
+class DlqMessage(_Model):
+    """One message seen in a DLQ, with what dlqctl worked out about it."""
+
+    message_id: str
+    sent_at: datetime
+    age_s: float
+    receive_count: int
+    error_type: str
+    error_source: ErrorSource
+    source_queue_arn: str | None = None
+    attributes: dict[str, MessageAttribute] = Field(default_factory=dict)
+    body: Any = None
+    body_encoding: BodyEncoding
+    body_sha256: str
+    body_bytes: int
+    idempotency_key: str
+    ledger_status: str | None = None
+    message_group_id: str | None = None
+    deduplication_id: str | None = None
+    sequence_number: str | None = None
+
+
+class ErrorTypeSummary(_Model):
+    error_type: str
+    sources: list[ErrorSource]
+    count: int
+    oldest_age_s: float
+    newest_age_s: float
+    sample_ids: list[str]
+
+
+class AgeBucket(_Model):
+    label: str
+    min_age_s: float
+    max_age_s: float | None
+    count: int
+
+
+class ReceiveCountSpread(_Model):
+    min: int | None
+    max: int | None
+    histogram: dict[str, int]
+
+
+class SourceCount(_Model):
+    source_queue_arn: str | None
+    count: int
+
+
+class Coverage(_Model):
+    """How much of the queue a scan saw: every result says so."""
+
+    scanned: int
+    approximate_depth: int
+    complete: bool
+    stopped_because: str
+
+
+class InspectReport(_Model):
+    queue: QueueInfo
+    coverage: Coverage
+    matched: int
+    by_error_type: list[ErrorTypeSummary]
+    age_buckets: list[AgeBucket]
+    receive_counts: ReceiveCountSpread
+    sources: list[SourceCount]
+    expiring_within_24h: int
+    oldest_age_s: float | None
+    newest_age_s: float | None
+    warnings: list[str]
+
+
+class PeekResult(_Model):
+    queue: QueueInfo
+    coverage: Coverage
+    matched: int
+    messages: list[DlqMessage]
+    warnings: list[str]
