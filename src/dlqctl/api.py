@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from dlqctl.aws.session import AwsSession
 from dlqctl.aws.sqs import SqsGateway
-from dlqctl.config import Settings
+from dlqctl.config import Settings, load_settings
 from dlqctl.core.classify import Classifier
 from dlqctl.core.filters import MessageFilter
 from dlqctl.core.inspect import InspectTally
@@ -33,6 +33,9 @@ SortOrder = Literal["oldest", "newest"]
 class Dlqctl:
     """One entry point over the core. Pass settings, or any of boto3's usual knobs.
 
+    Without `settings`, they are read as the CLI reads them: DLQCTL_* variables, then the
+    config file (./dlqctl.toml or ~/.config/dlqctl/config.toml), then defaults.
+
     `session` is a ready boto3.Session; `clients` maps service names ("sqs", "dynamodb",
     "cloudwatch") to ready clients, e.g. with a botocore Stubber attached.
     """
@@ -48,7 +51,7 @@ class Dlqctl:
         clients: dict[str, Any] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        base = settings or Settings()
+        base = settings or load_settings()
         overrides = {"region": region, "profile": profile, "endpoint_url": endpoint_url}
         self.settings = base.model_copy(update={k: v for k, v in overrides.items() if v})
         self.aws = AwsSession(self.settings, session=session, clients=clients)
@@ -145,7 +148,9 @@ class Dlqctl:
         max_scan: int | None,
         on_progress: ProgressCallback | None,
     ) -> Scan:
-        limits = ScanLimits(max_scan=max_scan or self.settings.max_scan)
+        limits = ScanLimits(
+            max_scan=max_scan or self.settings.max_scan, wait_s=self.settings.receive_wait_s
+        )
         return Scan(
             sqs, info.url, visible_at_start=info.visible, limits=limits, on_progress=on_progress
         )

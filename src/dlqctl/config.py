@@ -17,6 +17,7 @@ import jmespath
 from jmespath.exceptions import JMESPathError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from dlqctl.core.jmes import describe
 from dlqctl.errors import ConfigError, UsageError
 from dlqctl.pipeline import spec
 
@@ -39,7 +40,7 @@ class ErrorTypeRule(BaseModel):
         try:
             jmespath.compile(value)
         except JMESPathError as exc:
-            raise ValueError(f"invalid JMESPath: {exc}") from None
+            raise ValueError(f"invalid JMESPath: {describe(exc)}") from None
         return value
 
 
@@ -59,6 +60,7 @@ class Defaults(_Section):
     retry_mode: RetryMode | None = None
     max_attempts: int | None = Field(default=None, ge=1, le=20)
     max_scan: int | None = Field(default=None, ge=1)
+    receive_wait_s: int | None = Field(default=None, ge=0, le=20)
 
 
 class Pipeline(_Section):
@@ -87,6 +89,8 @@ class Settings(BaseModel):
     error_type_attribute: str = spec.ERROR_TYPE_ATTRIBUTE
     worker_timeout_s: int = spec.WORKER_TIMEOUT_S
     max_scan: int = DEFAULT_MAX_SCAN
+    # Long polling: with 0, SQS may answer empty from a sample of its hosts.
+    receive_wait_s: int = Field(default=1, ge=0, le=20)
     rules: tuple[ErrorTypeRule, ...] = ()
     pipeline: str | None = None
     dlq: str | None = None
@@ -142,6 +146,7 @@ _ENV_NAMES = {
     "ledger_table": "DLQCTL_LEDGER_TABLE",
     "error_type_attribute": "DLQCTL_ERROR_TYPE_ATTRIBUTE",
     "max_scan": "DLQCTL_MAX_SCAN",
+    "receive_wait_s": "DLQCTL_RECEIVE_WAIT_S",
 }
 
 
@@ -178,3 +183,15 @@ def resolve_settings(
         return Settings.model_validate(merged)
     except ValidationError as exc:
         raise ConfigError(f"invalid setting: {_first_problem(exc)}") from None
+
+
+def load_settings(
+    flags: Mapping[str, object] | None = None,
+    *,
+    pipeline: str | None = None,
+    config: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Settings as the CLI sees them: flags, then DLQCTL_* variables, then the config file."""
+    env = os.environ if env is None else env
+    return resolve_settings(flags or {}, env, load_config(config_path(config, env)), pipeline)

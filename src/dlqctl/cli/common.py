@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ import typer
 
 from dlqctl.api import Dlqctl
 from dlqctl.cli.output import Output, OutputFormat
-from dlqctl.config import Settings, config_path, load_config, resolve_settings
+from dlqctl.config import Settings, load_settings
 from dlqctl.core.filters import MessageFilter, build_filter
 from dlqctl.errors import DlqctlError, ExitCode, UsageError
 
@@ -235,7 +234,6 @@ class Invocation:
 
     @functools.cached_property
     def settings(self) -> Settings:
-        path = config_path(self.values.get("config"), os.environ)
         flags = {
             key: self.values.get(key)
             for key in (
@@ -247,7 +245,9 @@ class Invocation:
                 "max_scan",
             )
         }
-        return resolve_settings(flags, os.environ, load_config(path), self.values.get("pipeline"))
+        return load_settings(
+            flags, pipeline=self.values.get("pipeline"), config=self.values.get("config")
+        )
 
     @functools.cached_property
     def api(self) -> Dlqctl:

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -27,7 +27,8 @@ class OutputFormat(StrEnum):
 
 
 def _plain(value: Any) -> Any:
-    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+    """Models (also nested in dicts and lists), datetimes and enums as JSON values."""
+    return to_jsonable_python(value)
 
 
 class Output:

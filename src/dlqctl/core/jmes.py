@@ -6,6 +6,7 @@ from typing import Any
 
 import jmespath
 from jmespath.exceptions import JMESPathError
+from jmespath.functions import Functions
 from jmespath.parser import ParsedResult
 
 from dlqctl.errors import UsageError
@@ -13,9 +14,31 @@ from dlqctl.errors import UsageError
 
 def compile_expression(expression: str, option: str) -> ParsedResult:
     try:
-        return jmespath.compile(expression)
+        compiled = jmespath.compile(expression)
     except JMESPathError as exc:
-        raise UsageError(f"invalid JMESPath in {option} {expression!r}: {exc}") from None
+        raise UsageError(f"invalid JMESPath in {option} {expression!r}: {describe(exc)}") from None
+    unknown = sorted(_function_names(compiled.parsed) - set(Functions.FUNCTION_TABLE))
+    if unknown:
+        # jmespath only notices at search time, where it would silently match nothing.
+        raise UsageError(
+            f"invalid JMESPath in {option} {expression!r}: unknown function {unknown[0]}()"
+        )
+    return compiled
+
+
+def _function_names(node: Any) -> set[str]:
+    names = {str(node["value"])} if node.get("type") == "function_expression" else set()
+    for child in node.get("children", []):
+        if isinstance(child, dict):
+            names |= _function_names(child)
+    return names
+
+
+def describe(exc: JMESPathError) -> str:
+    """jmespath's message on one line (its own draws a caret on a second line)."""
+    message = str(exc).splitlines()[0].rstrip(": ")
+    position = getattr(exc, "lex_position", None)
+    return f"{message} at position {position}" if position is not None else message
 
 
 def search_truthy(expression: ParsedResult, document: Any) -> bool:

@@ -111,12 +111,12 @@ class Scan:
                 visibility_s=self.hold_s,
             )
             empty = 0 if batch else empty + 1
-            for raw in batch:
-                first_sight = raw["MessageId"] not in self._held
-                self._held[raw["MessageId"]] = raw["ReceiptHandle"]
-                if not first_sight:
-                    self.duplicates += 1  # SQS's at-least-once: hold it, show it once
-                    continue
+            # Record every handle of the batch before yielding any: if the consumer stops
+            # mid-batch, the rest of it must still be released.
+            fresh = [raw for raw in batch if raw["MessageId"] not in self._held]
+            self.duplicates += len(batch) - len(fresh)  # at-least-once: hold, show once
+            self._held.update((raw["MessageId"], raw["ReceiptHandle"]) for raw in batch)
+            for raw in fresh:
                 self.scanned += 1
                 yield raw
             if self.on_progress:

@@ -1,0 +1,119 @@
+from pathlib import Path
+
+import pytest
+
+from dlqctl.config import config_path, load_config, resolve_settings
+from dlqctl.errors import ConfigError, UsageError
+
+GOOD = """
+[defaults]
+region = "eu-west-1"
+retry_mode = "adaptive"
+max_scan = 500
+
+[[defaults.rules]]
+when = "error"
+error_type = "Generic"
+
+[pipelines.orders]
+dlq = "orders-dlq"
+source_queue = "orders"
+ledger_table = "orders-ledger"
+error_type_attribute = "FailureKind"
+
+[[pipelines.orders.rules]]
+when = "error.code == 'E42'"
+error_type = "Validation"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "dlqctl.toml"
+    path.write_text(text)
+    return path
+
+
+def test_pipeline_settings_layer_over_defaults(tmp_path: Path) -> None:
+    settings = resolve_settings({}, {}, load_config(write(tmp_path, GOOD)), "orders")
+    assert (settings.region, settings.retry_mode, settings.max_scan) == (
+        "eu-west-1",
+        "adaptive",
+        500,
+    )
+    assert (settings.dlq, settings.source_queue, settings.ledger_table) == (
+        "orders-dlq",
+        "orders",
+        "orders-ledger",
+    )
+    assert settings.error_type_attribute == "FailureKind"
+    assert [r.error_type for r in settings.rules] == ["Validation", "Generic"]
+
+
+def test_flag_beats_env_beats_file_beats_default(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD))
+    assert resolve_settings({}, {}, config).region == "eu-west-1"
+    assert resolve_settings({}, {"DLQCTL_REGION": "us-west-2"}, config).region == "us-west-2"
+    assert (
+        resolve_settings({"region": "ap-south-1"}, {"DLQCTL_REGION": "us-west-2"}, config).region
+        == "ap-south-1"
+    )
+    assert resolve_settings({"region": None}, {}, config).region == "eu-west-1"
+    assert resolve_settings({}, {}, None).max_scan == 10_000
+
+
+def test_pipeline_from_the_environment(tmp_path: Path) -> None:
+    settings = resolve_settings(
+        {}, {"DLQCTL_PIPELINE": "orders"}, load_config(write(tmp_path, GOOD))
+    )
+    assert settings.pipeline == "orders" and settings.dlq == "orders-dlq"
+
+
+def test_unknown_pipeline_lists_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"unknown pipeline 'billing' \(known: orders\)"):
+        resolve_settings({}, {}, load_config(write(tmp_path, GOOD)), "billing")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[defaults\nregion=1", "not valid TOML"),
+        ("[defaults]\nregoin = 'x'", r"defaults\.regoin: Extra inputs are not permitted"),
+        ("[pipelines.a]\nsource_queue = 'x'", r"pipelines\.a\.dlq: Field required"),
+        ("[defaults]\nretry_mode = 'fast'", r"defaults\.retry_mode"),
+        ("[[defaults.rules]]\nwhen = 'a.['\nerror_type = 'X'", "invalid JMESPath"),
+        ("[defaults]\nmax_scan = 0", r"defaults\.max_scan"),
+    ],
+)
+def test_bad_config_files_name_the_file_and_the_field(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_config(path)
+    assert str(path) in caught.value.message
+
+
+def test_bad_environment_value_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="max_attempts"):
+        resolve_settings({}, {"DLQCTL_MAX_ATTEMPTS": "many"})
+
+
+def test_lookup_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    user = tmp_path / "xdg" / "dlqctl" / "config.toml"
+    user.parent.mkdir(parents=True)
+    user.write_text("")
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+    assert config_path(None, env) == user
+    local = write(tmp_path, "")
+    assert config_path(None, env) == Path("dlqctl.toml") and local.exists()
+    assert config_path(str(user), env) == user
+    assert config_path(None, {"DLQCTL_CONFIG": str(user)}) == user
+    with pytest.raises(ConfigError, match="does not exist"):
+        config_path(str(tmp_path / "nope.toml"), env)
+
+
+def test_no_config_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert config_path(None, {"XDG_CONFIG_HOME": str(tmp_path)}) is None
+    assert load_config(None).pipelines == {}
