@@ -20,7 +20,7 @@ from dlqctl.config import Settings, load_settings
 from dlqctl.core.classify import Classifier
 from dlqctl.core.filters import MessageFilter
 from dlqctl.core.inspect import InspectTally
-from dlqctl.core.queues import describe, list_queues, open_queue
+from dlqctl.core.queues import describe, list_queues, oldest_ages, open_queue
 from dlqctl.core.redact import Redactor
 from dlqctl.core.scan import ProgressCallback, Scan, ScanLimits
 from dlqctl.core.select import select
@@ -123,10 +123,7 @@ class Dlqctl:
     def watch(self, queues: Iterable[str | QueueRef]) -> list[QueueInfo]:
         """One refresh of depth, in-flight and oldest age for each queue."""
         infos = [self.describe(queue, with_sources=False) for queue in queues]
-        try:
-            ages = self.aws.cloudwatch().oldest_message_ages([q.name for q in infos])
-        except Exception:
-            ages = {}
+        ages = oldest_ages(self.aws, [q.name for q in infos])
         return [q.model_copy(update={"oldest_age_s": ages.get(q.name)}) for q in infos]
 
     # -- shared steps ----------------------------------------------------------------

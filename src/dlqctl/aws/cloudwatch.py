@@ -19,7 +19,8 @@ class CloudWatchGateway:
     def oldest_message_ages(self, queue_names: Sequence[str]) -> dict[str, float]:
         """Latest ApproximateAgeOfOldestMessage per queue, where CloudWatch has one."""
         ages: dict[str, float] = {}
-        end = datetime.now(UTC)
+        # Up to the end of the current minute, so the period in progress is included.
+        end = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
         for start in range(0, len(queue_names), _QUERIES_PER_REQUEST):
             chunk = queue_names[start : start + _QUERIES_PER_REQUEST]
             queries = [_age_query(f"q{i}", name) for i, name in enumerate(chunk)]

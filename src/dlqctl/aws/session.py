@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
 
 import boto3
 from botocore.config import Config
@@ -85,7 +86,22 @@ class AwsSession:
 
         return LedgerGateway(self.client("dynamodb", region), table)
 
-    def cloudwatch(self, region: str | None = None) -> CloudWatchGateway:
+    def cloudwatch(self, region: str | None = None) -> CloudWatchGateway | None:
+        """CloudWatch, but only where it is the same backend as SQS.
+
+        With only AWS_ENDPOINT_URL_SQS pointing at a local server, CloudWatch would go to
+        AWS itself: an optional lookup must not send traffic somewhere the user did not
+        point dlqctl at.
+        """
         from dlqctl.aws.cloudwatch import CloudWatchGateway
 
-        return CloudWatchGateway(self.client("cloudwatch", region))
+        client = self.client("cloudwatch", region)
+        sqs_local = not _is_aws_endpoint(self.client("sqs", region).meta.endpoint_url)
+        if sqs_local and _is_aws_endpoint(client.meta.endpoint_url):
+            return None
+        return CloudWatchGateway(client)
+
+
+def _is_aws_endpoint(url: str) -> bool:
+    host = urlparse(url).hostname or ""
+    return host.endswith((".amazonaws.com", ".amazonaws.com.cn", ".api.aws"))

@@ -92,15 +92,21 @@ def list_queues(aws: AwsSession, *, dlqs_only: bool, prefix: str | None = None) 
 
 def _add_oldest_ages(aws: AwsSession, infos: list[QueueInfo]) -> None:
     """Fill oldest_age_s from CloudWatch where it has a data point; it is optional."""
-    if not infos:
-        return
-    try:
-        ages = aws.cloudwatch().oldest_message_ages([q.name for q in infos])
-    except DlqctlError:
-        return  # no CloudWatch access still leaves a useful listing
+    ages = oldest_ages(aws, [q.name for q in infos])
     for i, info in enumerate(infos):
         if info.name in ages:
             infos[i] = info.model_copy(update={"oldest_age_s": ages[info.name]})
+
+
+def oldest_ages(aws: AwsSession, names: list[str]) -> dict[str, float]:
+    """Ages from CloudWatch where it has them; without access the rest still works."""
+    cloudwatch = aws.cloudwatch() if names else None
+    if cloudwatch is None:
+        return {}
+    try:
+        return cloudwatch.oldest_message_ages(names)
+    except DlqctlError:
+        return {}
 
 
 def _redrive_policy(text: str | None) -> RedrivePolicy | None:
