@@ -29,7 +29,8 @@ e2e: $(STAMP)
 
 ## make docs: regenerate docs/cli.md from --help
 docs: $(STAMP)
-	$(BIN)/python -m dlqctl.cli.reference > docs/cli.md
+	$(BIN)/python -m dlqctl.cli.reference > docs/cli.md.tmp
+	mv docs/cli.md.tmp docs/cli.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

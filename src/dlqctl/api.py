@@ -22,9 +22,10 @@ from dlqctl.core.filters import MessageFilter
 from dlqctl.core.inspect import InspectTally
 from dlqctl.core.queues import describe, list_queues, oldest_ages, open_queue
 from dlqctl.core.redact import Redactor
-from dlqctl.core.scan import ProgressCallback, Scan, ScanLimits
-from dlqctl.core.select import select
+from dlqctl.core.scan import ProgressCallback, Scan, ScanLimits, in_flight_room
+from dlqctl.core.select import Selected, select
 from dlqctl.core.warnings import scan_warnings
+from dlqctl.errors import RefusedError
 from dlqctl.models import Coverage, DlqMessage, InspectReport, PeekResult, QueueInfo, QueueRef
 
 SortOrder = Literal["oldest", "newest"]
@@ -80,8 +81,8 @@ class Dlqctl:
         info = describe(sqs, url)
         tally = InspectTally(info.retention_s)
         with self._scan(sqs, info, max_scan, on_progress) as scan:
-            for message in self._select(scan, message_filter):
-                tally.add(message)
+            for selected in self._select(scan, message_filter):
+                tally.add(selected.message)
         return tally.report(info, _coverage(scan, info), scan_warnings(info, scan))
 
     def peek(
@@ -104,7 +105,8 @@ class Dlqctl:
         kept: list[tuple[float, int, DlqMessage]] = []
         sign = 1 if sort == "oldest" else -1
         with self._scan(sqs, info, max_scan, on_progress) as scan:
-            for order, message in enumerate(self._select(scan, message_filter)):
+            for order, selected in enumerate(self._select(scan, message_filter)):
+                message = selected.message
                 matched += 1
                 entry = (sign * message.age_s, -order, _shown(message, with_body, redactor))
                 if len(kept) < limit:
@@ -145,14 +147,21 @@ class Dlqctl:
         max_scan: int | None,
         on_progress: ProgressCallback | None,
     ) -> Scan:
+        room = in_flight_room(info)
+        if room <= 0:
+            raise RefusedError(
+                f"{info.name} has {info.in_flight} messages in flight, near SQS's quota: a scan "
+                "would hold more; wait for them to be processed"
+            )
         limits = ScanLimits(
-            max_scan=max_scan or self.settings.max_scan, wait_s=self.settings.receive_wait_s
+            max_scan=min(max_scan or self.settings.max_scan, room),
+            wait_s=self.settings.receive_wait_s,
         )
         return Scan(
             sqs, info.url, visible_at_start=info.visible, limits=limits, on_progress=on_progress
         )
 
-    def _select(self, scan: Scan, message_filter: MessageFilter | None) -> Iterable[DlqMessage]:
+    def _select(self, scan: Scan, message_filter: MessageFilter | None) -> Iterable[Selected]:
         return select(
             scan.messages(),
             classifier=self.classifier(),

@@ -34,12 +34,23 @@ class AwsError(DlqctlError):
     """An AWS call failed for a reason the user cannot fix with different input."""
 
 
-class ThrottledError(AwsError):
-    """Still throttled after botocore's retries."""
+class TransientAwsError(AwsError):
+    """Worth retrying later. `ambiguous`: the request may have taken effect anyway
+    (a lost response, a 5xx), so a retried send can leave a duplicate."""
+
+    def __init__(
+        self, message: str, details: dict[str, object] | None = None, *, ambiguous: bool = False
+    ) -> None:
+        super().__init__(message, details)
+        self.ambiguous = ambiguous
 
 
-class EndpointError(AwsError):
-    """The endpoint could not be reached."""
+class ThrottledError(TransientAwsError):
+    """Still throttled after botocore's retries; the request was refused, not run."""
+
+
+class EndpointError(TransientAwsError):
+    """The endpoint could not be reached, or its answer was lost."""
 
 
 class UsageError(DlqctlError):

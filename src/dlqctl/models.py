@@ -162,3 +162,63 @@ class PeekResult(_Model):
     matched: int
     messages: list[DlqMessage]
     warnings: list[str]
+
+
+PredictedOutcome = Literal["will run", "no-op (already COMPLETED)", "may collide (INFLIGHT)"]
+
+
+class PlannedMessage(_Model):
+    """One message a redrive would move, and how."""
+
+    message_id: str
+    error_type: str
+    age_s: float
+    delay_s: int
+    target: str
+    body_sha256: str
+    body_bytes: int
+    redrive_count: int
+    message_group_id: str | None = None
+    predicted_outcome: PredictedOutcome | None = None
+
+
+class FailedEntry(_Model):
+    """A message that was not moved, and why; it is still in the source queue."""
+
+    message_id: str
+    stage: Literal["send", "delete", "skipped", "refused"]
+    reason: str
+
+
+class CanaryResult(_Model):
+    size: int
+    waited_s: float
+    came_back: int
+    ledger_completed: int | None = None
+    passed: bool
+    detail: str
+
+
+class RedriveReport(_Model):
+    """The plan (a dry run) or the outcome of a run; the JSON contract of design §3."""
+
+    run_id: str
+    dry_run: bool
+    source: str
+    target: str | None
+    selected: int
+    sent: int
+    deleted: int
+    failed: list[FailedEntry]
+    possible_duplicates: int
+    planned: list[PlannedMessage]
+    duration_s: float
+    coverage: Coverage
+    stopped_because: str | None = None
+    interrupted: bool = False
+    canary: CanaryResult | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+    @property
+    def moved_all(self) -> bool:
+        return self.deleted == self.selected and not self.failed

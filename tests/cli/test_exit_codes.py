@@ -130,7 +130,7 @@ def test_6_access_denied_names_the_action_and_resource(stubbed_sqs: Stubber) -> 
     )
     result = invoke("inspect", "orders-dlq", "--region", "us-east-1", expect=6)
     assert "access denied: sqs:GetQueueUrl on orders-dlq was refused" in result.stderr
-    assert "dlqctl iam-policy" in result.stderr
+    assert "grant sqs:GetQueueUrl on it to your role" in result.stderr
 
 
 def test_6_access_denied_mid_scan(stubbed_sqs: Stubber) -> None:

@@ -141,6 +141,8 @@ def test_queues_lists_dlqs_deepest_first(sqs: Any) -> None:
         "lonely",
     }
     assert [q.name for q in Dlqctl().queues(all_queues=True, prefix="deep")] == ["deep-dlq", "deep"]
+    [only] = Dlqctl().queues(prefix="deep-dlq")
+    assert (only.name, only.sources) == ("deep-dlq", ["deep"])
     small.assert_untouched(1)
 
 
@@ -158,6 +160,7 @@ def test_fifo_dlq_warns_about_ages_and_group_blocking(sqs: Any) -> None:
     text = " ".join(result.warnings)
     assert "ages count from when each message entered the DLQ" in text
     assert "only the head of each group" in text
+    assert not result.coverage.complete
     fifo.assert_untouched(15)
 
 
@@ -244,6 +247,40 @@ def test_missing_ledger_table_is_not_found(pipeline: Pipeline) -> None:
     with pytest.raises(NotFoundError, match="ledger table missing-table not found"):
         Dlqctl(Settings(ledger_table="missing-table")).inspect("orders-dlq")
     pipeline.assert_untouched(1)
+
+
+def test_region_from_aws_region_alone(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_REGION", REGION)
+    pipeline.put("x")
+    assert Dlqctl().inspect("orders-dlq").matched == 1
+
+
+def test_local_sqs_with_a_ledger_in_aws_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:9")
+    with pytest.raises(UsageError, match="ledger table t would be read from AWS"):
+        Dlqctl(Settings(ledger_table="t")).classifier()
+
+
+def test_scans_stay_under_the_in_flight_quota(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dlqctl.core import scan as scan_module
+    from dlqctl.errors import RefusedError
+
+    for i in range(8):
+        pipeline.put(f"m{i}")
+    monkeypatch.setattr(scan_module, "IN_FLIGHT_QUOTA_STANDARD", 6)  # room: 5 - in flight
+    pipeline.sqs.receive_message(
+        QueueUrl=pipeline.dlq_url, MaxNumberOfMessages=3, VisibilityTimeout=60
+    )
+    report = Dlqctl().inspect("orders-dlq")
+    assert report.coverage.scanned == 2 and "scan ceiling" in report.coverage.stopped_because
+    pipeline.sqs.receive_message(
+        QueueUrl=pipeline.dlq_url, MaxNumberOfMessages=2, VisibilityTimeout=60
+    )
+    with pytest.raises(RefusedError, match="near SQS's quota"):
+        Dlqctl().inspect("orders-dlq")
 
 
 def test_watch_reads_depths_without_scanning(pipeline: Pipeline) -> None:

@@ -27,6 +27,7 @@ from dlqctl.errors import (
     NotFoundError,
     QueueNotFoundError,
     ThrottledError,
+    TransientAwsError,
     UsageError,
 )
 
@@ -53,6 +54,12 @@ _BAD_CREDENTIALS = {
     "InvalidAccessKeyId",
     "MissingAuthenticationToken",
     "InvalidSecurity",
+}
+_SERVER_ERRORS = {
+    "InternalError",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
 }
 _THROTTLED = {
     "Throttling",
@@ -97,7 +104,7 @@ def _translate_client_error(exc: ClientError, service: str, resource: str) -> Dl
     if codes & _ACCESS_DENIED:
         return AccessDeniedError(
             f"access denied: {action} on {resource} was refused; "
-            f"grant {action} on it to your role (see `dlqctl iam-policy`) or use another --profile",
+            f"grant {action} on it to your role or use another --profile",
             {"action": action, "resource": resource},
         )
     if codes & _BAD_CREDENTIALS:
@@ -110,7 +117,11 @@ def _translate_client_error(exc: ClientError, service: str, resource: str) -> Dl
             f"{action} on {resource} is still throttled after retries: wait and retry, "
             "lower --rate, or set DLQCTL_RETRY_MODE=adaptive"
         )
-    return AwsError(f"{action} on {resource} failed: {error_code(exc)}: {message}".rstrip(": "))
+    text = f"{action} on {resource} failed: {error_code(exc)}: {message}".rstrip(": ")
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    if status >= 500 or codes & _SERVER_ERRORS:
+        return TransientAwsError(text, ambiguous=True)
+    return AwsError(text)
 
 
 def _translate_botocore_error(exc: Exception, resource: str) -> DlqctlError:
@@ -125,14 +136,18 @@ def _translate_botocore_error(exc: Exception, resource: str) -> DlqctlError:
         return UsageError(f"invalid region: {exc}; pass a region like eu-west-1 to --region")
     if isinstance(exc, ProfileNotFound):
         return UsageError(f"{exc}: check --profile or AWS_PROFILE against ~/.aws/config")
-    if isinstance(
-        exc,
-        EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError | ConnectionClosedError,
-    ):
+    if isinstance(exc, EndpointConnectionError | ConnectTimeoutError):
         endpoint = getattr(exc, "kwargs", {}).get("endpoint_url", "the endpoint")
         return EndpointError(
             f"cannot reach {endpoint} for {resource}: check --endpoint-url, --region and the "
             "network, then retry"
+        )
+    if isinstance(exc, ReadTimeoutError | ConnectionClosedError):
+        # The request went out; whether it took effect is unknown.
+        endpoint = getattr(exc, "kwargs", {}).get("endpoint_url", "the endpoint")
+        return EndpointError(
+            f"lost the answer from {endpoint} for {resource}: check the network, then retry",
+            ambiguous=True,
         )
     return AwsError(f"AWS call for {resource} failed: {exc}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -11,6 +12,7 @@ from botocore.config import Config
 from dlqctl import __version__
 from dlqctl.aws.errors import aws_call
 from dlqctl.config import Settings
+from dlqctl.errors import UsageError
 
 if TYPE_CHECKING:
     from dlqctl.aws.cloudwatch import CloudWatchGateway
@@ -40,9 +42,12 @@ class AwsSession:
     @property
     def boto_session(self) -> boto3.Session:
         if self._session is None:
+            # boto3 reads AWS_DEFAULT_REGION and the profile; AWS_REGION is the newer
+            # convention that the SDKs and the AWS CLI v2 also honour.
+            region = self.settings.region or os.environ.get("AWS_REGION") or None
             with aws_call("sts", "the AWS profile"):
                 self._session = boto3.Session(
-                    profile_name=self.settings.profile, region_name=self.settings.region
+                    profile_name=self.settings.profile, region_name=region
                 )
         return self._session
 
@@ -64,7 +69,7 @@ class AwsSession:
             with aws_call(service, "the client configuration"):
                 self._clients[key] = self.boto_session.client(
                     service,  # type: ignore[call-overload]
-                    region_name=region or self.settings.region,
+                    region_name=region or self.region,
                     endpoint_url=self.settings.endpoint_url,
                     config=config,
                 )
@@ -84,7 +89,13 @@ class AwsSession:
     def ledger(self, table: str, region: str | None = None) -> LedgerGateway:
         from dlqctl.aws.ledger import LedgerGateway
 
-        return LedgerGateway(self.client("dynamodb", region), table)
+        client = self.client("dynamodb", region)
+        if self._mixes_local_sqs_with_aws(client, region):
+            raise UsageError(
+                f"SQS points at a local endpoint but the ledger table {table} would be read from "
+                "AWS: set AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_DYNAMODB) too, or --endpoint-url"
+            )
+        return LedgerGateway(client, table)
 
     def cloudwatch(self, region: str | None = None) -> CloudWatchGateway | None:
         """CloudWatch, but only where it is the same backend as SQS.
@@ -96,10 +107,13 @@ class AwsSession:
         from dlqctl.aws.cloudwatch import CloudWatchGateway
 
         client = self.client("cloudwatch", region)
-        sqs_local = not _is_aws_endpoint(self.client("sqs", region).meta.endpoint_url)
-        if sqs_local and _is_aws_endpoint(client.meta.endpoint_url):
+        if self._mixes_local_sqs_with_aws(client, region):
             return None
         return CloudWatchGateway(client)
+
+    def _mixes_local_sqs_with_aws(self, client: Any, region: str | None) -> bool:
+        sqs_local = not _is_aws_endpoint(self.client("sqs", region).meta.endpoint_url)
+        return sqs_local and _is_aws_endpoint(client.meta.endpoint_url)
 
 
 def _is_aws_endpoint(url: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from dlqctl.aws.errors import aws_call
@@ -10,6 +11,22 @@ from dlqctl.aws.errors import aws_call
 SQS_BATCH_MAX = 10
 
 RawMessage = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BatchFailure:
+    entry_id: str
+    code: str
+    message: str
+    sender_fault: bool
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What SQS said about each entry of one batch call."""
+
+    succeeded: dict[str, str]  # entry id -> new message id (send) or "" (delete)
+    failed: list[BatchFailure]
 
 
 class SqsGateway:
@@ -82,3 +99,36 @@ class SqsGateway:
                 )
             refused += len(response.get("Failed", []))
         return refused
+
+    def send_batch(self, url: str, entries: Sequence[dict[str, Any]]) -> BatchResult:
+        """SendMessageBatch: per-entry outcomes; a whole-call failure is raised."""
+        with aws_call("sqs", url):
+            response = self.client.send_message_batch(QueueUrl=url, Entries=list(entries))
+        return _batch_result(response, "MessageId")
+
+    def delete_batch(self, url: str, entries: Sequence[tuple[str, str]]) -> BatchResult:
+        """DeleteMessageBatch for (entry id, receipt handle) pairs."""
+        with aws_call("sqs", url):
+            response = self.client.delete_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": entry_id, "ReceiptHandle": handle} for entry_id, handle in entries],
+            )
+        return _batch_result(response, None)
+
+
+def _batch_result(response: dict[str, Any], id_key: str | None) -> BatchResult:
+    return BatchResult(
+        succeeded={
+            str(entry["Id"]): str(entry.get(id_key, "")) if id_key else ""
+            for entry in response.get("Successful", [])
+        },
+        failed=[
+            BatchFailure(
+                entry_id=str(entry["Id"]),
+                code=str(entry.get("Code", "Unknown")),
+                message=str(entry.get("Message", "")),
+                sender_fault=bool(entry.get("SenderFault", False)),
+            )
+            for entry in response.get("Failed", [])
+        ],
+    )

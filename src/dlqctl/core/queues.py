@@ -68,7 +68,8 @@ def list_queues(aws: AwsSession, *, dlqs_only: bool, prefix: str | None = None) 
     """
     sqs = aws.sqs()
     described: dict[str, tuple[str, dict[str, str]]] = {}
-    for url in sqs.list_queue_urls(prefix):
+    # Every queue is read, not just the prefix's: a DLQ is known by its sources' policies.
+    for url in sqs.list_queue_urls():
         try:
             attributes = sqs.attributes(url)
         except QueueNotFoundError:
@@ -84,7 +85,8 @@ def list_queues(aws: AwsSession, *, dlqs_only: bool, prefix: str | None = None) 
     infos = [
         queue_info(url, attributes, sources_of.get(arn, []))
         for arn, (url, attributes) in described.items()
-        if not dlqs_only or arn in sources_of
+        if (not dlqs_only or arn in sources_of)
+        and (prefix is None or queue_name_from_arn(arn).startswith(prefix))
     ]
     _add_oldest_ages(aws, infos)
     return sorted(infos, key=lambda q: (-q.depth, q.name))
@@ -100,11 +102,11 @@ def _add_oldest_ages(aws: AwsSession, infos: list[QueueInfo]) -> None:
 
 def oldest_ages(aws: AwsSession, names: list[str]) -> dict[str, float]:
     """Ages from CloudWatch where it has them; without access the rest still works."""
-    cloudwatch = aws.cloudwatch() if names else None
-    if cloudwatch is None:
+    if not names:
         return {}
     try:
-        return cloudwatch.oldest_message_ages(names)
+        cloudwatch = aws.cloudwatch()
+        return cloudwatch.oldest_message_ages(names) if cloudwatch else {}
     except DlqctlError:
         return {}
 

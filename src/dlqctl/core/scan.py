@@ -15,8 +15,15 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from dlqctl.aws.sqs import SQS_BATCH_MAX, RawMessage, SqsGateway
+from dlqctl.models import QueueInfo
 
 ProgressCallback = Callable[[int, int], None]
+
+# SQS's in-flight quotas per queue. A scan holds what it sees, so it must stay under them,
+# with room left for the queue's own consumers.
+IN_FLIGHT_QUOTA_STANDARD = 120_000
+IN_FLIGHT_QUOTA_FIFO = 20_000
+IN_FLIGHT_HEADROOM = 0.9
 
 MIN_HOLD_S = 30
 MAX_HOLD_S = 43_200  # SQS's ceiling for a visibility timeout
@@ -35,6 +42,12 @@ class ScanLimits:
         if self.hold_s is not None:
             return self.hold_s
         return min(MAX_HOLD_S, MIN_HOLD_S + math.ceil(expected / ASSUMED_SCAN_RATE))
+
+
+def in_flight_room(queue: QueueInfo) -> int:
+    """How many more messages may be held in `queue` without nearing SQS's quota."""
+    quota = IN_FLIGHT_QUOTA_FIFO if queue.fifo else IN_FLIGHT_QUOTA_STANDARD
+    return int(quota * IN_FLIGHT_HEADROOM) - queue.in_flight
 
 
 class Scan:
@@ -92,7 +105,11 @@ class Scan:
 
     @property
     def complete(self) -> bool:
-        return self.stopped_because in ("end of queue", "reached approximate depth")
+        if self.stopped_because == "reached approximate depth":
+            return True
+        # A FIFO queue runs dry early when held messages block the rest of their groups.
+        fifo_blocked = self.url.endswith(".fifo") and self.scanned < self.visible_at_start
+        return self.stopped_because == "end of queue" and not fifo_blocked
 
     def messages(self) -> Iterator[RawMessage]:
         """Each message once, in the order SQS returns them."""
@@ -103,7 +120,7 @@ class Scan:
             if reason:
                 self.stopped_because = reason
                 return
-            self._renew_hold_if_due()
+            self.renew_hold_if_due()
             batch = self.sqs.receive(
                 self.url,
                 max_messages=min(SQS_BATCH_MAX, self.limits.max_scan - self.scanned),
@@ -133,13 +150,27 @@ class Scan:
             return "end of queue"
         return None
 
-    def _renew_hold_if_due(self) -> None:
-        """Extend the hold before it lapses, so early messages do not come back mid-scan."""
+    def renew_hold_if_due(self) -> None:
+        """Extend the hold before it lapses, so early messages do not come back mid-scan
+        and a redrive's selection stays its own."""
         now = self.clock()
         if now - self._hold_renewed_at < self.hold_s * 0.6:
             return
-        self.sqs.change_visibility(self.url, list(self._held.values()), self.hold_s)
-        self._hold_renewed_at = now
+        self.renew_hold(self.hold_s)
+
+    def renew_hold(self, hold_s: int) -> None:
+        """Hold everything still held for `hold_s` more seconds from now."""
+        self.hold_s = hold_s
+        if self._held:
+            self.sqs.change_visibility(self.url, list(self._held.values()), hold_s)
+        self._hold_renewed_at = self.clock()
+
+    def release_except(self, keep: set[str]) -> None:
+        """Release what is held but not in `keep` (message ids), so others can see it."""
+        others = [handle for message_id, handle in self._held.items() if message_id not in keep]
+        self._held = {k: v for k, v in self._held.items() if k in keep}
+        if others:
+            self.release_refused += self.sqs.change_visibility(self.url, others, 0)
 
     def forget(self, message_id: str) -> str | None:
         """Stop holding a message (it was deleted); returns its receipt handle."""

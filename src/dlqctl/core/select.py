@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 from dlqctl.aws.ledger import BATCH_GET_MAX
 from dlqctl.aws.sqs import RawMessage
@@ -13,13 +14,21 @@ from dlqctl.core.messages import Received, receive
 from dlqctl.models import DlqMessage
 
 
+@dataclass(frozen=True, slots=True)
+class Selected:
+    """A matching message: what is shown, and the raw message a redrive needs to copy."""
+
+    message: DlqMessage
+    raw: RawMessage
+
+
 def select(
     raws: Iterable[RawMessage],
     *,
     classifier: Classifier,
     message_filter: MessageFilter,
     clock: Callable[[], float] = time.time,
-) -> Iterator[DlqMessage]:
+) -> Iterator[Selected]:
     """The matching messages, classified in chunks so the ledger is read 100 keys at a time.
 
     Conditions that need no error type are checked first, so the ledger is only asked
@@ -40,9 +49,10 @@ def select(
 
 def _classified(
     batch: list[Received], classifier: Classifier, message_filter: MessageFilter
-) -> Iterator[DlqMessage]:
+) -> Iterator[Selected]:
     if not batch:
         return
     for message, found in zip(batch, classifier.classify(batch), strict=True):
         if message_filter.matches_error_type(found.error_type):
-            yield message.to_message(found.error_type, found.source, found.ledger_status)
+            shown = message.to_message(found.error_type, found.source, found.ledger_status)
+            yield Selected(shown, message.raw)

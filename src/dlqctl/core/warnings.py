@@ -33,6 +33,10 @@ def scan_warnings(info: QueueInfo, scan: Scan) -> list[str]:
         warnings.append(
             f"{info.in_flight} messages were in flight (held by another reader) and not seen"
         )
+    if scan.duplicates:
+        warnings.append(
+            f"SQS delivered {scan.duplicates} messages twice during the scan; each is counted once"
+        )
     if scan.release_refused:
         warnings.append(f"{scan.release_refused} holds had already lapsed before release")
     return warnings

@@ -43,7 +43,7 @@ def peek(
 
         dlqctl peek orders-dlq -n 5 --error-type Timeout
 
-        dlqctl peek orders-dlq --query "order.total > `100`" --redact customer.email
+        dlqctl peek orders-dlq --query 'order.total > `100`' --redact customer.email
 
         dlqctl peek orders-dlq -o ndjson | jq -r '.message_id'
     """

@@ -85,7 +85,7 @@ def _stream(inv: Invocation, targets: list[str], pause: float, count: int) -> No
     for i, _ in enumerate(_refreshes(count, pause)):
         if i:
             time.sleep(pause)
-        at = datetime.now(UTC).isoformat(timespec="seconds")
+        at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         snapshot = [{"at": at, **q.model_dump(mode="json")} for q in inv.api.watch(targets)]
         if inv.out.format is OutputFormat.json:
             inv.out.emit({"at": at, "queues": snapshot})

@@ -1,0 +1,110 @@
+"""The audit journal: every destructive run appends what it did, as JSON lines.
+
+Each record is flushed and fsynced before the next batch starts, so after a crash the
+journal says exactly which messages had been moved. The file is created mode 0600: it
+names message ids and body digests, never bodies.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+import sys
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from dlqctl.errors import UsageError
+
+
+def default_journal_path(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    state = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "dlqctl" / "journal.jsonl"
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+
+
+class Journal:
+    def __init__(self, path: Path | None = None, *, run_id: str) -> None:
+        self.path = path or default_journal_path()
+        self.run_id = run_id
+
+    def record(self, kind: str, **fields: Any) -> None:
+        """Append one record and make it durable before returning."""
+        entry = {
+            "time": datetime.now(UTC).isoformat(),
+            "run_id": self.run_id,
+            "kind": kind,
+            "user": _user(),
+            "host": socket.gethostname(),
+            **fields,
+        }
+        line = json.dumps(entry, ensure_ascii=False, default=str) + "\n"
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot write the audit journal {self.path}: {exc.strerror}; pass --journal PATH"
+            ) from None
+        try:
+            os.write(fd, line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def start(self, command: str, **fields: Any) -> None:
+        self.record("start", command=command, argv=sys.argv[1:], **fields)
+
+
+def read_journal(path: Path) -> Iterator[dict[str, Any]]:
+    """Records in file order; a torn last line (a crash mid-write) is skipped."""
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                yield json.loads(line)
+            except ValueError:
+                continue
+
+
+def recent_runs(path: Path, limit: int) -> list[dict[str, Any]]:
+    """One summary per run, newest first."""
+    runs: dict[str, dict[str, Any]] = {}
+    for record in read_journal(path):
+        run = runs.setdefault(
+            record.get("run_id", "?"),
+            {"run_id": record.get("run_id"), "batches": 0, "moved": 0, "outcome": "unfinished"},
+        )
+        kind = record.get("kind")
+        if kind == "start":
+            run.update(
+                started_at=record.get("time"),
+                user=record.get("user"),
+                host=record.get("host"),
+                command=record.get("command"),
+                argv=record.get("argv"),
+                source=record.get("source"),
+                target=record.get("target"),
+            )
+        elif kind == "batch":
+            run["batches"] += 1
+            run["moved"] += len(record.get("deleted", []))
+        elif kind == "end":
+            run.update(
+                ended_at=record.get("time"),
+                outcome=record.get("outcome"),
+                summary=record.get("summary"),
+            )
+    ordered = sorted(runs.values(), key=lambda r: str(r.get("started_at", "")), reverse=True)
+    return ordered[:limit]

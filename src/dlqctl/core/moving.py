@@ -1,0 +1,190 @@
+"""Moving one batch: send to the target, then delete from the source exactly what was sent.
+
+Never delete before a confirmed send. Throttling and transient failures are retried per
+entry with exponential backoff and full jitter (tenacity); what still fails stays in the
+source queue. An answer that was lost (a timeout, a 5xx) may have taken effect anyway:
+such entries are counted as possible duplicates, never as lost.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from tenacity import (
+    RetryError,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from dlqctl.aws.sqs import BatchFailure, BatchResult, SqsGateway
+from dlqctl.errors import DlqctlError, TransientAwsError
+from dlqctl.models import FailedEntry
+
+_RETRYABLE_CODES = {
+    "ThrottlingException",
+    "RequestThrottled",
+    "InternalError",
+    "InternalFailure",
+    "ServiceUnavailable",
+}
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message on its way: its copy for the target and its handle in the source."""
+
+    entry_id: str
+    message_id: str
+    receipt_handle: str
+    send_entry: dict[str, Any]
+    group: str | None = None
+
+
+@dataclass
+class BatchOutcome:
+    sent: dict[str, str] = field(default_factory=dict)  # entry id -> message id in the target
+    deleted: set[str] = field(default_factory=set)
+    failed: list[FailedEntry] = field(default_factory=list)
+    possible_duplicates: int = 0
+    fatal: DlqctlError | None = None
+
+
+class _Pending(Exception):
+    """Some entries are still to be retried."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6
+    base_s: float = 0.2
+    max_wait_s: float = 20.0
+    sleep: Callable[[float], None] = time.sleep
+
+    def retrying(self) -> Retrying:
+        return Retrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=wait_random_exponential(multiplier=self.base_s, max=self.max_wait_s),
+            retry=retry_if_exception_type((_Pending, TransientAwsError)),
+            sleep=self.sleep,
+        )
+
+
+class Mover:
+    def __init__(
+        self, source: SqsGateway, source_url: str, *, fifo: bool, retry: RetryPolicy | None = None
+    ) -> None:
+        self.source = source
+        self.source_url = source_url
+        self.fifo = fifo
+        self.retry = retry or RetryPolicy()
+
+    def move(self, target: SqsGateway, target_url: str, batch: list[Outgoing]) -> BatchOutcome:
+        outcome = BatchOutcome()
+        by_id = {item.entry_id: item for item in batch}
+        self._send(target, target_url, by_id, outcome)
+        if outcome.sent:
+            self._delete({i: by_id[i] for i in outcome.sent}, outcome)
+        return outcome
+
+    def _send(
+        self, target: SqsGateway, url: str, by_id: dict[str, Outgoing], outcome: BatchOutcome
+    ) -> None:
+        pending = dict(by_id)
+        ambiguous: set[str] = set()
+
+        def attempt() -> None:
+            try:
+                result = target.send_batch(
+                    url, [{"Id": i, **item.send_entry} for i, item in pending.items()]
+                )
+            except TransientAwsError as exc:
+                if exc.ambiguous:
+                    ambiguous.update(pending)
+                raise
+            outcome.sent.update(result.succeeded)
+            _settle(pending, result, outcome, stage="send", by_id=by_id)
+
+        last_error = self._run(attempt, pending, outcome)
+        for entry_id in pending:
+            outcome.failed.append(
+                FailedEntry(message_id=by_id[entry_id].message_id, stage="send", reason=last_error)
+            )
+        # A lost answer may have delivered the message: a retry (standard queues) or the
+        # original left in the source (any queue) can then be a second copy.
+        outcome.possible_duplicates += sum(
+            1 for i in ambiguous if i in pending or (i in outcome.sent and not self.fifo)
+        )
+
+    def _delete(self, sent: dict[str, Outgoing], outcome: BatchOutcome) -> None:
+        pending = dict(sent)
+
+        def attempt() -> None:
+            result = self.source.delete_batch(
+                self.source_url, [(i, item.receipt_handle) for i, item in pending.items()]
+            )
+            outcome.deleted.update(result.succeeded)
+            _settle(pending, result, outcome, stage="delete", by_id=sent)
+
+        last_error = self._run(attempt, pending, outcome)
+        for entry_id in pending:
+            outcome.failed.append(
+                FailedEntry(
+                    message_id=sent[entry_id].message_id,
+                    stage="delete",
+                    reason=f"copied to the target but still in the source: {last_error}",
+                )
+            )
+        outcome.possible_duplicates += len(pending)
+
+    def _run(
+        self, attempt: Callable[[], None], pending: dict[str, Outgoing], outcome: BatchOutcome
+    ) -> str:
+        """Retry `attempt` while entries are pending; the last error, for the report."""
+        try:
+            for retry in self.retry.retrying():
+                with retry:
+                    attempt()
+                    if pending:
+                        raise _Pending
+        except RetryError as exc:
+            error = exc.last_attempt.exception()
+            if isinstance(error, DlqctlError):
+                return error.message
+            return "still failing after retries"
+        except DlqctlError as exc:
+            outcome.fatal = exc
+            return exc.message
+        return ""
+
+
+def _settle(
+    pending: dict[str, Outgoing],
+    result: BatchResult,
+    outcome: BatchOutcome,
+    *,
+    stage: Literal["send", "delete"],
+    by_id: dict[str, Outgoing],
+) -> None:
+    """Drop what succeeded or failed for good from `pending`; keep what may succeed later."""
+    for entry_id in result.succeeded:
+        pending.pop(entry_id, None)
+    for failure in result.failed:
+        if _retryable(failure):
+            continue
+        pending.pop(failure.entry_id, None)
+        reason = f"{failure.code}: {failure.message}".rstrip(": ")
+        if stage == "delete":
+            reason = f"copied to the target but still in the source: {reason}"
+            outcome.possible_duplicates += 1
+        outcome.failed.append(
+            FailedEntry(message_id=by_id[failure.entry_id].message_id, stage=stage, reason=reason)
+        )
+
+
+def _retryable(failure: BatchFailure) -> bool:
+    return not failure.sender_fault or failure.code in _RETRYABLE_CODES

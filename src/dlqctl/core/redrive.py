@@ -1,0 +1,530 @@
+"""Redrive: select (scan + filters) → plan (= the dry run) → execute, safely (design §2).
+
+The selection stays held in the DLQ from the scan until each message is either deleted
+after its copy was accepted by the target, or released. Nothing is deleted first.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from dlqctl.aws.sqs import SQS_BATCH_MAX, RawMessage
+from dlqctl.core.filters import MessageFilter
+from dlqctl.core.journal import Journal
+from dlqctl.core.moving import Mover, Outgoing, RetryPolicy
+from dlqctl.core.pacing import MAX_DELAY_S, TokenBucket, jitter_delays
+from dlqctl.core.returns import ReturnDetector
+from dlqctl.core.scan import ProgressCallback, Scan
+from dlqctl.core.select import Selected
+from dlqctl.core.targets import Target, TargetResolver, message_size
+from dlqctl.errors import RefusedError, UsageError
+from dlqctl.models import (
+    CanaryResult,
+    Coverage,
+    FailedEntry,
+    PlannedMessage,
+    PredictedOutcome,
+    QueueInfo,
+    RedriveReport,
+)
+from dlqctl.pipeline import spec
+
+REDRIVE_COUNT_ATTRIBUTE = "dlqctl-redrive-count"
+MAX_MESSAGE_ATTRIBUTES = 10
+MAX_MESSAGES_WITHOUT_FORCE = 1000
+BREAKER_CHECK_INTERVAL_S = 30.0
+CANARY_POLL_S = 5.0
+
+_OUTCOMES: dict[str | None, PredictedOutcome] = {
+    spec.STATUS_COMPLETED: "no-op (already COMPLETED)",
+    spec.STATUS_INFLIGHT: "may collide (INFLIGHT)",
+}
+
+
+@dataclass(frozen=True)
+class RedriveOptions:
+    to: str | None = None
+    select_all: bool = False
+    max_messages: int = 100
+    force: bool = False
+    batch_size: int = SQS_BATCH_MAX
+    rate: float | None = None
+    jitter_s: float = 0.0
+    max_redrives: int | None = None
+    canary: int = 0
+    canary_wait_s: float = 60.0
+    stop_after_failures: int | None = None
+    dry_run: bool = False
+
+    def check(self, message_filter: MessageFilter) -> None:
+        """The guardrails that need no AWS call: usage errors (2) and refusals (4)."""
+        if not 1 <= self.batch_size <= SQS_BATCH_MAX:
+            raise UsageError(f"--batch-size must be 1 to {SQS_BATCH_MAX}")
+        if self.rate is not None and self.rate <= 0:
+            raise UsageError("--rate must be a positive number of messages a second")
+        if not 0 <= self.jitter_s <= MAX_DELAY_S:
+            raise UsageError("--jitter must be between 0s and 15m (SQS's longest delay)")
+        if self.max_messages < 1:
+            raise UsageError("--max-messages must be at least 1")
+        if self.canary < 0 or (self.canary and self.canary >= self.max_messages):
+            raise UsageError("--canary must be smaller than --max-messages")
+        if message_filter.is_empty and not self.select_all:
+            raise RefusedError(
+                "refusing to redrive without a filter: pass --error-type, --max-age, --query … "
+                "or --all if you really mean every message"
+            )
+        if self.max_messages > MAX_MESSAGES_WITHOUT_FORCE and not self.force:
+            raise RefusedError(
+                f"--max-messages {self.max_messages} is above {MAX_MESSAGES_WITHOUT_FORCE}: "
+                "add --force, or move in smaller runs"
+            )
+
+
+@dataclass
+class _Entry:
+    """A selected message and its place in the plan."""
+
+    selected: Selected
+    target: Target | None
+    redrive_count: int
+    delay_s: int
+    refused: str | None = None
+
+    @property
+    def message_id(self) -> str:
+        return self.selected.message.message_id
+
+    @property
+    def raw(self) -> RawMessage:
+        return self.selected.raw
+
+
+@dataclass
+class _Tally:
+    sent: int = 0
+    deleted: int = 0
+    failed: list[FailedEntry] = field(default_factory=list)
+    possible_duplicates: int = 0
+    sent_digests: list[str] = field(default_factory=list)
+    sent_keys: list[str] = field(default_factory=list)
+
+
+class Redrive:
+    """One redrive run over a selection the scan holds."""
+
+    def __init__(
+        self,
+        *,
+        scan: Scan,
+        dlq: QueueInfo,
+        selection: list[Selected],
+        options: RedriveOptions,
+        message_filter: MessageFilter,
+        resolver: TargetResolver,
+        detector: ReturnDetector,
+        journal: Journal | None,
+        run_id: str | None = None,
+        retry: RetryPolicy | None = None,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.scan = scan
+        self.dlq = dlq
+        self.options = options
+        self.message_filter = message_filter
+        self.detector = detector
+        self.journal = journal
+        self.run_id = run_id or uuid.uuid4().hex[:12]
+        self.clock = clock
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+        self.mover = Mover(scan.sqs, dlq.url, fifo=dlq.fifo, retry=retry)
+        self.started = clock()
+        self.warnings: list[str] = []
+        self.entries = self._plan_entries(selection, resolver)
+
+    # -- plan ------------------------------------------------------------------------
+
+    def _plan_entries(self, selection: list[Selected], resolver: TargetResolver) -> list[_Entry]:
+        delays = jitter_delays(
+            len(selection), 0 if self.dlq.fifo else self.options.jitter_s, self.rng
+        )
+        entries = []
+        uncounted = young = 0
+        for chosen, delay in zip(selection, delays, strict=True):
+            target = resolver.for_message(chosen.message.source_queue_arn)
+            count = _redrive_count(chosen.raw)
+            entry = _Entry(chosen, target, count, delay)
+            if self.options.max_redrives is not None and count >= self.options.max_redrives:
+                entry.refused = (
+                    f"already redriven {count} times (--max-redrives {self.options.max_redrives})"
+                )
+            elif message_size(chosen.raw) > target.info.max_message_size:
+                entry.refused = (
+                    f"{message_size(chosen.raw)} bytes exceed {target.info.name}'s "
+                    f"MaximumMessageSize ({target.info.max_message_size})"
+                )
+            if _attribute_count(chosen.raw) >= MAX_MESSAGE_ATTRIBUTES:
+                uncounted += 1
+            if chosen.message.age_s < target.info.visibility_timeout_s:
+                young += 1
+            entries.append(entry)
+        if uncounted:
+            self.warnings.append(
+                f"{uncounted} messages already carry {MAX_MESSAGE_ATTRIBUTES} attributes: their "
+                f"redrives cannot be counted ({REDRIVE_COUNT_ATTRIBUTE}), so --max-redrives "
+                "cannot protect them"
+            )
+        if young:
+            self.warnings.append(
+                f"{young} messages are younger than their target's visibility timeout: they may "
+                "still be valid or be retried by the pipeline itself"
+            )
+        if self.dlq.fifo and self.options.jitter_s:
+            self.warnings.append(
+                "FIFO has no per-message delay: --jitter paces the run by sleeping between batches"
+            )
+        return entries
+
+    def report(self, *, dry_run: bool, tally: _Tally | None = None, **extra: Any) -> RedriveReport:
+        tally = tally or _Tally()
+        refused = [
+            FailedEntry(message_id=e.message_id, stage="refused", reason=e.refused)
+            for e in self.entries
+            if e.refused
+        ]
+        targets = {e.target.info.arn for e in self.entries if e.target}
+        return RedriveReport(
+            run_id=self.run_id,
+            dry_run=dry_run,
+            source=self.dlq.arn,
+            target=next(iter(targets)) if len(targets) == 1 else None,
+            selected=len(self.entries),
+            sent=tally.sent,
+            deleted=tally.deleted,
+            failed=refused + tally.failed,
+            possible_duplicates=tally.possible_duplicates,
+            planned=[self._planned(e) for e in self.entries if not e.refused],
+            duration_s=round(self.clock() - self.started, 3),
+            coverage=Coverage(
+                scanned=self.scan.scanned,
+                approximate_depth=self.dlq.depth,
+                complete=self.scan.complete,
+                stopped_because=self.scan.stopped_because,
+            ),
+            warnings=self.warnings,
+            **extra,
+        )
+
+    def _planned(self, entry: _Entry) -> PlannedMessage:
+        message = entry.selected.message
+        assert entry.target is not None
+        return PlannedMessage(
+            message_id=message.message_id,
+            error_type=message.error_type,
+            age_s=message.age_s,
+            delay_s=entry.delay_s,
+            target=entry.target.info.arn,
+            body_sha256=message.body_sha256,
+            body_bytes=message.body_bytes,
+            redrive_count=entry.redrive_count,
+            message_group_id=message.message_group_id,
+            predicted_outcome=_OUTCOMES.get(message.ledger_status, "will run")
+            if self.detector.ledger
+            else None,
+        )
+
+    # -- execute ---------------------------------------------------------------------
+
+    def execute(
+        self, *, stop: threading.Event | None = None, on_progress: ProgressCallback | None = None
+    ) -> RedriveReport:
+        stop = stop or threading.Event()
+        movable = [e for e in self.entries if not e.refused]
+        tally = _Tally()
+        if self.journal:
+            self.journal.start(
+                "redrive",
+                source=self.dlq.arn,
+                target=sorted({e.target.info.arn for e in movable if e.target}),
+                filters=self.message_filter.describe(),
+                options={k: v for k, v in vars(self.options).items()},
+                planned=len(movable),
+            )
+        bucket = (
+            TokenBucket(self.options.rate, self.options.batch_size, sleep=self.sleep)
+            if self.options.rate
+            else None
+        )
+        progress = _Progress(len(movable), on_progress)
+        canary_size = min(self.options.canary, len(movable))
+        extra: dict[str, Any] = {}
+        try:
+            stopped = self._run(movable[:canary_size], tally, bucket, stop, progress)
+            if not stopped and canary_size:
+                canary = self._canary(tally, canary_size)
+                extra["canary"] = canary
+                if not canary.passed:
+                    stopped = f"canary failed: {canary.detail}"
+            if not stopped:
+                stopped = self._run(
+                    movable[canary_size:], tally, bucket, stop, progress, breaker=True
+                )
+        finally:
+            report = self.report(
+                dry_run=False,
+                tally=tally,
+                stopped_because=stopped if "stopped" in locals() else "error",
+                interrupted=stop.is_set(),
+                **extra,
+            )
+            if self.journal:
+                self.journal.record("end", outcome=_outcome(report), summary=_summary(report))
+        return report
+
+    def _run(
+        self,
+        entries: list[_Entry],
+        tally: _Tally,
+        bucket: TokenBucket | None,
+        stop: threading.Event,
+        progress: _Progress,
+        *,
+        breaker: bool = False,
+    ) -> str | None:
+        """Move `entries` batch by batch; the reason it stopped early, if it did."""
+        broken_groups: set[str] = set()
+        batches = list(self._batches(entries))
+        last_check = self.clock()
+        for number, batch in enumerate(batches):
+            if stop.is_set():
+                return "interrupted"
+            batch = self._skip_broken_groups(batch, broken_groups, tally)
+            if not batch:
+                continue
+            self.scan.renew_hold_if_due()
+            if bucket:
+                bucket.acquire(len(batch))
+            if self.dlq.fifo and self.options.jitter_s:
+                # Spread the run over about --jitter, since FIFO cannot delay messages.
+                self.sleep(self.rng.uniform(0, 2 * self.options.jitter_s / len(batches)))
+            self._move(batch, tally, broken_groups)
+            progress.advance(len(batch))
+            if (
+                breaker
+                and self.options.stop_after_failures
+                and self.clock() - last_check >= BREAKER_CHECK_INTERVAL_S
+                and number < len(batches) - 1
+            ):
+                last_check = self.clock()
+                returns = self.detector.check(tally.sent_digests, tally.sent_keys[-100:])
+                if returns.failures >= self.options.stop_after_failures:
+                    return f"circuit breaker: {returns.failures} redriven messages failed again"
+        return None
+
+    def _move(self, batch: list[_Entry], tally: _Tally, broken_groups: set[str]) -> None:
+        target = batch[0].target
+        assert target is not None
+        outgoing = [self._outgoing(i, e) for i, e in enumerate(batch)]
+        outcome = self.mover.move(target.sqs, target.info.url, outgoing)
+        by_id = {o.entry_id: e for o, e in zip(outgoing, batch, strict=True)}
+        for entry_id in outcome.deleted:
+            self.scan.forget(by_id[entry_id].message_id)
+        for entry_id in outcome.sent:
+            message = by_id[entry_id].selected.message
+            tally.sent_digests.append(message.body_sha256)
+            tally.sent_keys.append(message.idempotency_key)
+        tally.sent += len(outcome.sent)
+        tally.deleted += len(outcome.deleted)
+        tally.failed.extend(outcome.failed)
+        tally.possible_duplicates += outcome.possible_duplicates
+        failed_ids = {f.message_id for f in outcome.failed if f.stage == "send"}
+        broken_groups.update(o.group for o in outgoing if o.group and o.message_id in failed_ids)
+        if self.journal:
+            self.journal.record(
+                "batch",
+                target=target.info.arn,
+                sent=[
+                    {
+                        "message_id": by_id[i].message_id,
+                        "new_message_id": new_id,
+                        "body_sha256": by_id[i].selected.message.body_sha256,
+                    }
+                    for i, new_id in outcome.sent.items()
+                ],
+                deleted=[by_id[i].message_id for i in outcome.deleted],
+                failed=[f.model_dump() for f in outcome.failed],
+            )
+        if outcome.fatal:
+            raise outcome.fatal
+
+    def _outgoing(self, index: int, entry: _Entry) -> Outgoing:
+        raw = entry.raw
+        system = raw.get("Attributes", {})
+        attributes = {
+            name: _copy_attribute(value)
+            for name, value in raw.get("MessageAttributes", {}).items()
+            if name != REDRIVE_COUNT_ATTRIBUTE
+        }
+        if len(attributes) < MAX_MESSAGE_ATTRIBUTES:
+            attributes[REDRIVE_COUNT_ATTRIBUTE] = {
+                "DataType": "Number",
+                "StringValue": str(entry.redrive_count + 1),
+            }
+        send: dict[str, Any] = {"MessageBody": raw["Body"]}
+        if attributes:
+            send["MessageAttributes"] = attributes
+        if "AWSTraceHeader" in system:
+            send["MessageSystemAttributes"] = {
+                "AWSTraceHeader": {"DataType": "String", "StringValue": system["AWSTraceHeader"]}
+            }
+        group = system.get("MessageGroupId")
+        if self.dlq.fifo:
+            send["MessageGroupId"] = group
+            # Fresh per run and stable across this run's retries: a retried send is
+            # deduplicated, while an old deduplication id could make SQS drop the copy.
+            send["MessageDeduplicationId"] = f"dlqctl-{self.run_id}-{entry.message_id}"[:128]
+        elif entry.delay_s:
+            send["DelaySeconds"] = entry.delay_s
+        return Outgoing(str(index), entry.message_id, raw["ReceiptHandle"], send, group)
+
+    def _batches(self, entries: list[_Entry]) -> Iterator[list[_Entry]]:
+        """Consecutive runs for one target, at most --batch-size and one payload limit each."""
+        batch: list[_Entry] = []
+        payload = 0
+        for entry in entries:
+            assert entry.target is not None
+            size = message_size(entry.raw)
+            limit = entry.target.info.max_message_size
+            if batch and (
+                len(batch) >= self.options.batch_size
+                or batch[0].target is not entry.target
+                or payload + size > limit
+            ):
+                yield batch
+                batch, payload = [], 0
+            batch.append(entry)
+            payload += size
+        if batch:
+            yield batch
+
+    def _skip_broken_groups(
+        self, batch: list[_Entry], broken: set[str], tally: _Tally
+    ) -> list[_Entry]:
+        """FIFO: after a message of a group failed, the rest of that group stays, in order."""
+        kept = []
+        for entry in batch:
+            group = entry.selected.message.message_group_id
+            if group and group in broken:
+                tally.failed.append(
+                    FailedEntry(
+                        message_id=entry.message_id,
+                        stage="skipped",
+                        reason=f"an earlier message of group {group} was not moved; order is kept",
+                    )
+                )
+            else:
+                kept.append(entry)
+        return kept
+
+    def _canary(self, tally: _Tally, size: int) -> CanaryResult:
+        """Wait, then look for the canaries back in the DLQ (and in the ledger)."""
+        digests, keys = tally.sent_digests[:size], tally.sent_keys[:size]
+        started = self.clock()
+        deadline = started + self.options.canary_wait_s
+        returns = None
+        while self.clock() < deadline:
+            self.sleep(min(CANARY_POLL_S, max(0.0, deadline - self.clock())))
+            self.scan.renew_hold_if_due()
+            if self.detector.ledger is None:
+                continue
+            returns = self.detector.check((), keys)
+            if returns.failures or returns.completed_in_ledger == len(set(keys)):
+                break  # the ledger has decided: no need to wait out the rest
+        returns = self.detector.check(digests, keys)
+        completed = returns.completed_in_ledger
+        passed = returns.failures == 0 and (completed is None or completed >= len(set(keys)))
+        if returns.failures:
+            detail = f"{returns.failures} of {size} canaries failed again"
+        elif not passed:
+            detail = f"only {completed} of {size} canaries reached COMPLETED in the ledger"
+        else:
+            detail = f"none of {size} canaries came back"
+        return CanaryResult(
+            size=size,
+            waited_s=round(self.clock() - started, 3),
+            came_back=returns.came_back,
+            ledger_completed=completed,
+            passed=passed,
+            detail=detail,
+        )
+
+
+class _Progress:
+    def __init__(self, total: int, callback: ProgressCallback | None) -> None:
+        self.total = total
+        self.done = 0
+        self.callback = callback
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        if self.callback:
+            self.callback(self.done, self.total)
+
+
+def _redrive_count(raw: RawMessage) -> int:
+    value = raw.get("MessageAttributes", {}).get(REDRIVE_COUNT_ATTRIBUTE, {}).get("StringValue")
+    try:
+        return int(value) if value is not None else 0
+    except ValueError:
+        return 0
+
+
+def _attribute_count(raw: RawMessage) -> int:
+    return sum(1 for name in raw.get("MessageAttributes", {}) if name != REDRIVE_COUNT_ATTRIBUTE)
+
+
+def _copy_attribute(attribute: dict[str, Any]) -> dict[str, Any]:
+    copied = {"DataType": attribute["DataType"]}
+    if "BinaryValue" in attribute:
+        copied["BinaryValue"] = attribute["BinaryValue"]
+    else:
+        copied["StringValue"] = attribute.get("StringValue", "")
+    return copied
+
+
+def _outcome(report: RedriveReport) -> str:
+    if report.interrupted:
+        return "interrupted"
+    if report.stopped_because and report.stopped_because != "error":
+        return "stopped"
+    return "complete" if report.moved_all else "partial"
+
+
+def _summary(report: RedriveReport) -> dict[str, Any]:
+    return {
+        "selected": report.selected,
+        "sent": report.sent,
+        "deleted": report.deleted,
+        "failed": len(report.failed),
+        "possible_duplicates": report.possible_duplicates,
+        "stopped_because": report.stopped_because,
+    }
+
+
+def take(selection: Iterable[Selected], scan: Scan, limit: int) -> list[Selected]:
+    """The first `limit` matches; the scan stops there."""
+    taken: list[Selected] = []
+    for chosen in selection:
+        taken.append(chosen)
+        if len(taken) >= limit:
+            scan.stop(f"reached --max-messages ({limit})")
+            break
+    return taken

@@ -1,0 +1,91 @@
+"""Where a redrive sends each message, and the checks that must pass before it does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dlqctl.aws.session import AwsSession
+from dlqctl.aws.sqs import RawMessage, SqsGateway
+from dlqctl.core.queues import describe, open_queue
+from dlqctl.core.scan import in_flight_room
+from dlqctl.errors import RefusedError
+from dlqctl.models import QueueInfo
+
+
+@dataclass(frozen=True)
+class Target:
+    sqs: SqsGateway
+    info: QueueInfo
+
+
+class TargetResolver:
+    """Explicit --to, else the message's DeadLetterQueueSourceArn, else the DLQ's only source."""
+
+    def __init__(self, aws: AwsSession, dlq: QueueInfo, explicit: str | None) -> None:
+        self.aws = aws
+        self.dlq = dlq
+        self.explicit = explicit
+        self._cache: dict[str, Target] = {}
+
+    def for_message(self, source_arn: str | None) -> Target:
+        queue = self.explicit or source_arn or self._only_source()
+        if queue not in self._cache:
+            sqs, url = open_queue(self.aws, queue)
+            target = Target(sqs, describe(sqs, url, with_sources=False))
+            preflight(self.dlq, target.info)
+            self._cache[queue] = target
+        return self._cache[queue]
+
+    def _only_source(self) -> str:
+        sources = self.dlq.sources
+        if len(sources) == 1:
+            # Sources share the DLQ's region and account (SQS requires it): name them by ARN.
+            return self.dlq.arn.rsplit(":", 1)[0] + ":" + sources[0]
+        if not sources:
+            raise RefusedError(
+                f"cannot tell where to send messages from {self.dlq.name}: no queue names it "
+                "as its DLQ and the messages do not say; pass --to QUEUE"
+            )
+        raise RefusedError(
+            f"cannot tell where to send messages from {self.dlq.name}: it is the DLQ of "
+            f"{', '.join(sources)} and the messages do not say which; pass --to QUEUE"
+        )
+
+
+def preflight(dlq: QueueInfo, target: QueueInfo) -> None:
+    """Refuse a target that cannot or should not take the DLQ's messages."""
+    if target.arn == dlq.arn:
+        raise RefusedError(f"the target {target.name} is the DLQ itself: pass --to another queue")
+    if target.fifo != dlq.fifo:
+        kinds = {True: "FIFO", False: "standard"}
+        raise RefusedError(
+            f"{dlq.name} is {kinds[dlq.fifo]} but {target.name} is {kinds[target.fifo]}: "
+            "messages cannot move between the two kinds"
+        )
+    policy = dlq.redrive_allow_policy or {}
+    permission = policy.get("redrivePermission")
+    if permission == "denyAll" or (
+        permission == "byQueue" and target.arn not in policy.get("sourceQueueArns", [])
+    ):
+        raise RefusedError(
+            f"{dlq.name}'s RedriveAllowPolicy does not list {target.name} as a source: "
+            "check the target, or fix the policy if it is wrong"
+        )
+    if in_flight_room(target) <= 0:
+        raise RefusedError(
+            f"{target.name} has {target.in_flight} messages in flight, near SQS's quota: "
+            "wait for its consumers to catch up"
+        )
+
+
+def message_size(raw: RawMessage) -> int:
+    """Bytes SQS counts against MaximumMessageSize: the body plus every attribute's name,
+    type and value."""
+    size = len(str(raw.get("Body", "")).encode("utf-8", "surrogatepass"))
+    for name, attribute in raw.get("MessageAttributes", {}).items():
+        value = attribute.get("BinaryValue")
+        value_bytes = (
+            len(value) if value is not None else len(str(attribute.get("StringValue", "")).encode())
+        )
+        size += len(name.encode()) + len(str(attribute.get("DataType", "")).encode()) + value_bytes
+    return size
