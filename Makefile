@@ -4,12 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint unit e2e docs demo bench clean
+.PHONY: test lint unit e2e docs clean lock
 
-$(STAMP): pyproject.toml
+# constraints.txt pins what CI and every developer install, so runs are reproducible
+# (docs/cli.md is generated from --help and depends on typer's exact layout).
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 ## make test: lint, type-check and the whole suite
@@ -34,3 +36,7 @@ docs: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+## make lock: re-pin constraints.txt to what .venv has now
+lock: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable > constraints.txt

@@ -10,23 +10,41 @@ for message in dlq.peek("orders-dlq", build_filter(error_types=["Timeout"])).mes
 from __future__ import annotations
 
 import heapq
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Literal
 
+from dlqctl.aws.ledger import LedgerGateway
 from dlqctl.aws.session import AwsSession
 from dlqctl.aws.sqs import SqsGateway
 from dlqctl.config import Settings, load_settings
 from dlqctl.core.classify import Classifier
 from dlqctl.core.filters import MessageFilter
 from dlqctl.core.inspect import InspectTally
+from dlqctl.core.journal import Journal
+from dlqctl.core.moving import RetryPolicy
 from dlqctl.core.queues import describe, list_queues, oldest_ages, open_queue
 from dlqctl.core.redact import Redactor
+from dlqctl.core.redrive import Redrive, RedriveOptions, take
+from dlqctl.core.returns import ReturnDetector
 from dlqctl.core.scan import ProgressCallback, Scan, ScanLimits, in_flight_room
 from dlqctl.core.select import Selected, select
+from dlqctl.core.targets import TargetResolver
 from dlqctl.core.warnings import scan_warnings
 from dlqctl.errors import RefusedError
-from dlqctl.models import Coverage, DlqMessage, InspectReport, PeekResult, QueueInfo, QueueRef
+from dlqctl.models import (
+    Coverage,
+    DlqMessage,
+    InspectReport,
+    PeekResult,
+    QueueInfo,
+    QueueRef,
+    RedriveReport,
+)
 
 SortOrder = Literal["oldest", "newest"]
 
@@ -51,12 +69,14 @@ class Dlqctl:
         session: Any = None,
         clients: dict[str, Any] | None = None,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         base = settings or load_settings()
         overrides = {"region": region, "profile": profile, "endpoint_url": endpoint_url}
         self.settings = base.model_copy(update={k: v for k, v in overrides.items() if v})
         self.aws = AwsSession(self.settings, session=session, clients=clients)
         self.clock = clock
+        self.sleep = sleep
 
     # -- reading ---------------------------------------------------------------------
 
@@ -108,7 +128,9 @@ class Dlqctl:
             for order, selected in enumerate(self._select(scan, message_filter)):
                 message = selected.message
                 matched += 1
-                entry = (sign * message.age_s, -order, _shown(message, with_body, redactor))
+                # Rank by send time (older = earlier); ties keep the order seen.
+                sent_at = message.sent_at.timestamp()
+                entry = (-sign * sent_at, -order, _shown(message, with_body, redactor))
                 if len(kept) < limit:
                     heapq.heappush(kept, entry)
                 elif limit:
@@ -128,10 +150,89 @@ class Dlqctl:
         ages = oldest_ages(self.aws, [q.name for q in infos])
         return [q.model_copy(update={"oldest_age_s": ages.get(q.name)}) for q in infos]
 
+    # -- changing ------------------------------------------------------------------------
+
+    @contextmanager
+    def redrive_session(
+        self,
+        queue: str | QueueRef,
+        message_filter: MessageFilter | None = None,
+        options: RedriveOptions | None = None,
+        *,
+        journal: Path | None = None,
+        max_scan: int | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> Iterator[Redrive]:
+        """Select and hold the messages to move; yields the run, whose `plan` is the dry run.
+
+        Call `execute()` inside the block to move them; on leaving it, whatever was not
+        moved is released.
+        """
+        message_filter = message_filter or MessageFilter()
+        options = options or RedriveOptions()
+        options.check(message_filter)
+        sqs, url = open_queue(self.aws, queue)
+        info = describe(sqs, url)
+        ledger = self._ledger()
+        with self._scan(sqs, info, max_scan, on_progress) as scan:
+            selection = take(self._select(scan, message_filter), scan, options.max_messages)
+            scan.release_except({chosen.message.message_id for chosen in selection})
+            detector = ReturnDetector(
+                sqs,
+                url,
+                ledger=ledger,
+                since=self.clock(),
+                scan_limit=self.settings.max_scan,
+                wait_s=self.settings.receive_wait_s,
+            )
+            run_id = uuid.uuid4().hex[:12]
+            yield Redrive(
+                scan=scan,
+                dlq=info,
+                selection=selection,
+                options=options,
+                message_filter=message_filter,
+                resolver=TargetResolver(self.aws, info, options.to),
+                detector=detector,
+                journal=None if options.dry_run else Journal(journal, run_id=run_id),
+                run_id=run_id,
+                retry=RetryPolicy(sleep=self.sleep),
+                sleep=self.sleep,
+            )
+
+    def redrive(
+        self,
+        queue: str | QueueRef,
+        message_filter: MessageFilter | None = None,
+        options: RedriveOptions | None = None,
+        *,
+        confirm: Callable[[RedriveReport], bool] | None = None,
+        journal: Path | None = None,
+        stop: threading.Event | None = None,
+    ) -> RedriveReport:
+        """Plan and, unless it is a dry run, move. `confirm` sees the plan first and may
+        refuse it (RefusedError, nothing changed)."""
+        with self.redrive_session(queue, message_filter, options, journal=journal) as run:
+            plan = run.plan
+            if run.options.dry_run:
+                return plan
+            run.check_movable()
+            if not plan.planned:
+                return plan
+            if confirm is not None:
+                run.hold_for_confirmation()
+                if not confirm(plan):
+                    raise RefusedError("not confirmed: nothing was changed")
+            return run.execute(stop=stop)
+
     # -- shared steps ----------------------------------------------------------------
 
+    def _ledger(self) -> LedgerGateway | None:
+        table = self.settings.ledger_table
+        return self.aws.ledger(table) if table else None
+
     def classifier(self) -> Classifier:
-        ledger = self.aws.ledger(self.settings.ledger_table) if self.settings.ledger_table else None
+        ledger = self._ledger()
         return Classifier(
             attribute=self.settings.error_type_attribute,
             rules=self.settings.rules,
@@ -156,6 +257,7 @@ class Dlqctl:
         limits = ScanLimits(
             max_scan=min(max_scan or self.settings.max_scan, room),
             wait_s=self.settings.receive_wait_s,
+            hold_s=self.settings.hold_s,
         )
         return Scan(
             sqs, info.url, visible_at_start=info.visible, limits=limits, on_progress=on_progress

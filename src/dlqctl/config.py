@@ -61,6 +61,7 @@ class Defaults(_Section):
     max_attempts: int | None = Field(default=None, ge=1, le=20)
     max_scan: int | None = Field(default=None, ge=1)
     receive_wait_s: int | None = Field(default=None, ge=0, le=20)
+    hold_s: int | None = Field(default=None, ge=1, le=43_200)
 
 
 class Pipeline(_Section):
@@ -91,6 +92,8 @@ class Settings(BaseModel):
     max_scan: int = DEFAULT_MAX_SCAN
     # Long polling: with 0, SQS may answer empty from a sample of its hosts.
     receive_wait_s: int = Field(default=1, ge=0, le=20)
+    # How long a scan holds what it saw; None sizes the hold to the expected scan.
+    hold_s: int | None = Field(default=None, ge=1, le=43_200)
     rules: tuple[ErrorTypeRule, ...] = ()
     pipeline: str | None = None
     dlq: str | None = None
@@ -147,6 +150,7 @@ _ENV_NAMES = {
     "error_type_attribute": "DLQCTL_ERROR_TYPE_ATTRIBUTE",
     "max_scan": "DLQCTL_MAX_SCAN",
     "receive_wait_s": "DLQCTL_RECEIVE_WAIT_S",
+    "hold_s": "DLQCTL_HOLD_S",
 }
 
 

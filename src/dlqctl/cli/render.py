@@ -12,7 +12,7 @@ from rich.text import Text
 
 from dlqctl.core.durations import format_duration
 from dlqctl.core.queue_ref import queue_name_from_arn
-from dlqctl.models import Coverage, DlqMessage, InspectReport, PeekResult, QueueInfo
+from dlqctl.models import Coverage, DlqMessage, InspectReport, PeekResult, QueueInfo, RedriveReport
 
 BODY_PREVIEW_CHARS = 600
 BODY_PREVIEW_LINES = 14
@@ -173,4 +173,90 @@ def watch_table(queues: list[QueueInfo], refreshed_at: str) -> Table:
             str(q.delayed),
             format_duration(q.oldest_age_s),
         )
+    return table
+
+
+def redrive_view(report: RedriveReport, *, summary_only: bool = False) -> RenderableType:
+    """The plan (dry run) or the outcome of a redrive."""
+    target = queue_name_from_arn(report.target) if report.target else "each message's source"
+    parts: list[RenderableType] = [
+        Text(
+            f"{'PLAN (dry run)' if report.dry_run else 'Redrive'} {report.run_id}: "
+            f"{queue_name_from_arn(report.source)} → {target}",
+            style="bold",
+        ),
+        coverage_line(report.coverage),
+    ]
+    if report.dry_run or summary_only:
+        parts.append(_plan_summary(report))
+        if not summary_only:
+            parts.append(_plan_table(report))
+    else:
+        parts.append(_outcome_summary(report))
+    if report.failed:
+        parts.append(_failed_table(report))
+    return Group(*parts)
+
+
+def _plan_summary(report: RedriveReport) -> Text:
+    by_type: dict[str, int] = {}
+    outcomes: dict[str, int] = {}
+    for planned in report.planned:
+        by_type[planned.error_type] = by_type.get(planned.error_type, 0) + 1
+        if planned.predicted_outcome:
+            outcomes[planned.predicted_outcome] = outcomes.get(planned.predicted_outcome, 0) + 1
+    delays = [p.delay_s for p in report.planned]
+    text = Text(f"{len(report.planned)} messages would move")
+    if by_type:
+        text.append(": " + ", ".join(f"{name} {count}" for name, count in sorted(by_type.items())))
+    if any(delays):
+        text.append(f"\ndelays {min(delays)}s to {max(delays)}s")
+    if outcomes:
+        text.append(
+            "\npredicted: " + ", ".join(f"{name} {count}" for name, count in outcomes.items())
+        )
+    return text
+
+
+def _plan_table(report: RedriveReport) -> Table:
+    table = Table(box=box.SIMPLE_HEAD)
+    for column in ("Message id", "Error type", "Age", "Delay", "Target", "Redriven", "Predicted"):
+        table.add_column(column)
+    for planned in report.planned:
+        table.add_row(
+            planned.message_id,
+            planned.error_type,
+            format_duration(planned.age_s),
+            f"{planned.delay_s}s",
+            queue_name_from_arn(planned.target),
+            str(planned.redrive_count),
+            planned.predicted_outcome or "-",
+        )
+    return table
+
+
+def _outcome_summary(report: RedriveReport) -> Text:
+    style = "green" if report.moved_all else "yellow"
+    text = Text(
+        f"selected {report.selected} · sent {report.sent} · deleted {report.deleted} · "
+        f"failed {len(report.failed)} · possible duplicates {report.possible_duplicates} · "
+        f"{report.duration_s:.1f}s",
+        style=style,
+    )
+    if report.canary:
+        text.append(
+            f"\ncanary: {report.canary.detail}", style="green" if report.canary.passed else "red"
+        )
+    if report.stopped_because:
+        text.append(f"\nstopped: {report.stopped_because}", style="red")
+    return text
+
+
+def _failed_table(report: RedriveReport) -> Table:
+    table = Table(title="Not moved (still in the DLQ)", box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("Message id")
+    table.add_column("Stage")
+    table.add_column("Reason", overflow="fold")
+    for failed in report.failed:
+        table.add_row(failed.message_id, failed.stage, failed.reason)
     return table

@@ -23,7 +23,7 @@ from dlqctl.core.returns import ReturnDetector
 from dlqctl.core.scan import ProgressCallback, Scan
 from dlqctl.core.select import Selected
 from dlqctl.core.targets import Target, TargetResolver, message_size
-from dlqctl.errors import RefusedError, UsageError
+from dlqctl.errors import ExitCode, RefusedError, UsageError
 from dlqctl.models import (
     CanaryResult,
     Coverage,
@@ -40,6 +40,7 @@ MAX_MESSAGE_ATTRIBUTES = 10
 MAX_MESSAGES_WITHOUT_FORCE = 1000
 BREAKER_CHECK_INTERVAL_S = 30.0
 CANARY_POLL_S = 5.0
+CONFIRMATION_HOLD_S = 900
 
 _OUTCOMES: dict[str | None, PredictedOutcome] = {
     spec.STATUS_COMPLETED: "no-op (already COMPLETED)",
@@ -151,6 +152,24 @@ class Redrive:
         self.entries = self._plan_entries(selection, resolver)
 
     # -- plan ------------------------------------------------------------------------
+
+    @property
+    def plan(self) -> RedriveReport:
+        """The dry run: what would move where, with which delay, and what would not."""
+        return self.report(dry_run=True)
+
+    def check_movable(self) -> None:
+        """Refuse a run whose every selected message was refused by a safety check."""
+        refused = [e for e in self.entries if e.refused]
+        if refused and len(refused) == len(self.entries):
+            raise RefusedError(
+                f"all {len(refused)} selected messages were refused, e.g. "
+                f"{refused[0].message_id}: {refused[0].refused}"
+            )
+
+    def hold_for_confirmation(self) -> None:
+        """A person may take a while to answer: hold the selection long enough."""
+        self.scan.renew_hold(max(self.scan.hold_s, CONFIRMATION_HOLD_S))
 
     def _plan_entries(self, selection: list[Selected], resolver: TargetResolver) -> list[_Entry]:
         delays = jitter_delays(
@@ -266,6 +285,7 @@ class Redrive:
         progress = _Progress(len(movable), on_progress)
         canary_size = min(self.options.canary, len(movable))
         extra: dict[str, Any] = {}
+        stopped: str | None = "error"  # until the run says otherwise
         try:
             stopped = self._run(movable[:canary_size], tally, bucket, stop, progress)
             if not stopped and canary_size:
@@ -281,7 +301,7 @@ class Redrive:
             report = self.report(
                 dry_run=False,
                 tally=tally,
-                stopped_because=stopped if "stopped" in locals() else "error",
+                stopped_because=stopped,
                 interrupted=stop.is_set(),
                 **extra,
             )
@@ -503,9 +523,22 @@ def _copy_attribute(attribute: dict[str, Any]) -> dict[str, Any]:
 def _outcome(report: RedriveReport) -> str:
     if report.interrupted:
         return "interrupted"
-    if report.stopped_because and report.stopped_because != "error":
-        return "stopped"
+    if report.stopped_because:
+        return "error" if report.stopped_because == "error" else "stopped"
     return "complete" if report.moved_all else "partial"
+
+
+def exit_code(report: RedriveReport) -> ExitCode:
+    """The exit status a finished run deserves (design §3)."""
+    if report.dry_run:
+        return ExitCode.OK
+    if report.interrupted:
+        return ExitCode.INTERRUPTED
+    if report.stopped_because and report.stopped_because.startswith(("canary", "circuit")):
+        return ExitCode.REFUSED
+    if report.failed and report.sent == 0 and all(f.stage == "refused" for f in report.failed):
+        return ExitCode.REFUSED
+    return ExitCode.OK if report.moved_all else ExitCode.PARTIAL
 
 
 def _summary(report: RedriveReport) -> dict[str, Any]:

@@ -36,8 +36,9 @@ def select(
     """
     chunk_size = BATCH_GET_MAX if classifier.ledger else 1
     pending: list[Received] = []
+    now = clock()  # one "now" per selection, so ages compare across a long scan
     for raw in raws:
-        message = receive(raw, clock())
+        message = receive(raw, now)
         if not message_filter.matches_message(message):
             continue
         pending.append(message)

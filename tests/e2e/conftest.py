@@ -1,0 +1,371 @@
+"""End-to-end tier: the installed `dlqctl` console script against moto's server.
+
+Everything here talks to 127.0.0.1 only. moto's server runs in a thread of the test
+process (one per session, on a free port picked by the OS) and is reset before each test.
+The subprocess gets a scrubbed environment: fake credentials, a temporary HOME and cwd
+(no user config file can leak in), no instance metadata, and an HTTP(S) proxy that is a
+trap on 127.0.0.1: a request that escaped the test endpoint fails there instead of
+leaving the machine, and the run that sent it fails its test.
+
+The `world` fixture seeds queues and, after the test, checks the invariant dlqctl must
+keep: every seeded message is still there, unchanged, and visible (nothing held).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+HOST = "127.0.0.1"
+REGION = "us-east-1"
+DLQCTL = Path(sys.executable).parent / "dlqctl"
+RUN_TIMEOUT_S = 60
+
+# How a test tells dlqctl where the endpoint is.
+ENDPOINT_FLAG = "flag"  # --endpoint-url
+ENDPOINT_DLQCTL_ENV = "DLQCTL_ENDPOINT_URL"
+ENDPOINT_AWS_ENV = "AWS_ENDPOINT_URL"  # boto3's own, every service
+ENDPOINT_AWS_SQS_ENV = "AWS_ENDPOINT_URL_SQS"  # boto3's own, SQS only
+
+# The standard seed of "orders-dlq": (body, ErrorType attribute or None).
+BIG_BODY_BYTES = 1_000_000
+CONTROL_BODY = "\x01\x02"
+TEXT_BODY = "upstream said: 502 Bad Gateway"
+
+
+def _order(n: int, email: str) -> str:
+    return json.dumps(
+        {"order_id": f"o-{n}", "customer": {"email": email, "tier": "gold"}, "total": 10 * n}
+    )
+
+
+ORDERS_DLQ_SEED: list[tuple[str, str | None]] = [
+    (_order(1, "ann@example.com"), "ValidationError"),
+    (_order(2, "bob@example.com"), "ValidationError"),
+    (_order(3, "cy@example.com"), "ValidationError"),
+    (_order(4, "di@example.com"), "Timeout"),
+    (_order(5, "ed@example.com"), "Timeout"),
+    (_order(6, "fay@example.com"), None),
+    (TEXT_BODY, None),
+    (CONTROL_BODY, None),
+    ("x" * BIG_BODY_BYTES, "PayloadTooLarge"),
+]
+ORDERS_DLQ_COUNTS = {"ValidationError": 3, "Unknown": 3, "Timeout": 2, "PayloadTooLarge": 1}
+FIFO_SEED_GROUPS = ["g0", "g1", "g0", "g1", "g0"]
+
+
+# -- the server -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto's server on 127.0.0.1 on a port the OS picks; stopped after the session."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log per request
+    server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    assert host == HOST
+    try:
+        yield f"http://{HOST}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _moto_reset(moto_endpoint: str) -> None:
+    """Every test starts from an empty server."""
+    request = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
+@pytest.fixture
+def sqs(moto_endpoint: str) -> Any:
+    return boto3.client(
+        "sqs",
+        endpoint_url=moto_endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+# -- seeding and the invariant --------------------------------------------------------
+
+
+@dataclass
+class World:
+    """Queues seeded for one test, and every message they must still hold afterwards."""
+
+    sqs: Any
+    urls: dict[str, str] = field(default_factory=dict)
+    expected: dict[str, dict[str, str]] = field(default_factory=dict)  # queue -> id -> body
+
+    def create(self, name: str, *, dlq: str | None = None, max_receive: int = 3) -> str:
+        attributes: dict[str, str] = {}
+        if name.endswith(".fifo"):
+            attributes["FifoQueue"] = "true"
+        if dlq is not None:
+            policy = {"deadLetterTargetArn": self.arn(dlq), "maxReceiveCount": str(max_receive)}
+            attributes["RedrivePolicy"] = json.dumps(policy)
+        url = self.sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        self.urls[name] = url
+        self.expected.setdefault(name, {})
+        return url
+
+    def arn(self, name: str) -> str:
+        response = self.sqs.get_queue_attributes(
+            QueueUrl=self.urls[name], AttributeNames=["QueueArn"]
+        )
+        return str(response["Attributes"]["QueueArn"])
+
+    def send(
+        self, name: str, body: str, *, error_type: str | None = None, group: str | None = None
+    ) -> str:
+        kwargs: dict[str, Any] = {"QueueUrl": self.urls[name], "MessageBody": body}
+        if error_type is not None:
+            kwargs["MessageAttributes"] = {
+                "ErrorType": {"DataType": "String", "StringValue": error_type}
+            }
+        if group is not None:
+            kwargs["MessageGroupId"] = group
+            kwargs["MessageDeduplicationId"] = f"dedup-{len(self.expected[name])}"
+        message_id = str(self.sqs.send_message(**kwargs)["MessageId"])
+        self.expected[name][message_id] = body
+        return message_id
+
+    def send_many(self, name: str, bodies: list[str]) -> list[str]:
+        ids: list[str] = []
+        for start in range(0, len(bodies), 10):
+            chunk = bodies[start : start + 10]
+            entries = [{"Id": str(i), "MessageBody": body} for i, body in enumerate(chunk)]
+            response = self.sqs.send_message_batch(QueueUrl=self.urls[name], Entries=entries)
+            assert not response.get("Failed"), response.get("Failed")
+            for sent in sorted(response["Successful"], key=lambda s: int(s["Id"])):
+                ids.append(sent["MessageId"])
+                self.expected[name][sent["MessageId"]] = chunk[int(sent["Id"])]
+        return ids
+
+    def moved(self, source: str, dlq: str, message_id: str) -> None:
+        """SQS's redrive policy moved a message from `source` to `dlq`."""
+        self.expected[dlq][message_id] = self.expected[source].pop(message_id)
+
+    def counts(self, name: str) -> tuple[int, int]:
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.urls[name],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return (
+            int(attributes["ApproximateNumberOfMessages"]),
+            int(attributes["ApproximateNumberOfMessagesNotVisible"]),
+        )
+
+    def drain(self, name: str, expect: int) -> dict[str, str]:
+        """Message id -> body, each received (and held) once; only for the final check.
+
+        Stops once `expect` distinct messages were seen (the depth check already ruled
+        out extra ones) or a receive comes back empty.
+        """
+        seen: dict[str, str] = {}
+        while len(seen) < expect:
+            batch = self.sqs.receive_message(
+                QueueUrl=self.urls[name],
+                MaxNumberOfMessages=10,
+                VisibilityTimeout=300,
+                WaitTimeSeconds=0,
+            ).get("Messages", [])
+            if not batch:
+                break
+            seen.update({m["MessageId"]: m["Body"] for m in batch})
+        return seen
+
+    def assert_intact(self) -> None:
+        """Every seeded message is still in its queue, unchanged, and visible again."""
+        for name, messages in self.expected.items():
+            visible, in_flight = self.counts(name)
+            assert in_flight == 0, f"{name}: {in_flight} messages still held after dlqctl ran"
+            assert visible == len(messages), f"{name}: {visible} visible, seeded {len(messages)}"
+        for name, messages in self.expected.items():
+            held = self.drain(name, len(messages))
+            assert held.keys() == messages.keys(), f"{name}: message ids changed"
+            changed = [mid for mid, body in messages.items() if held[mid] != body]
+            assert not changed, f"{name}: bodies changed for {changed}"
+
+
+@pytest.fixture
+def world(sqs: Any) -> Iterator[World]:
+    """Seed through this; after the test every seeded message must be intact and visible."""
+    seeded = World(sqs)
+    yield seeded
+    seeded.assert_intact()
+
+
+@pytest.fixture
+def orders(world: World) -> World:
+    """The standard layout: orders → orders-dlq (9 messages), payments → payments-dlq
+    (empty), x.fifo → x-dlq.fifo (5 messages in 2 groups) and audit (not a DLQ)."""
+    world.create("orders-dlq")
+    world.create("orders", dlq="orders-dlq", max_receive=3)
+    for body, error_type in ORDERS_DLQ_SEED:
+        world.send("orders-dlq", body, error_type=error_type)
+    world.create("payments-dlq")
+    world.create("payments", dlq="payments-dlq", max_receive=5)
+    world.create("x-dlq.fifo")
+    world.create("x.fifo", dlq="x-dlq.fifo", max_receive=3)
+    for i, group in enumerate(FIFO_SEED_GROUPS):
+        world.send("x-dlq.fifo", json.dumps({"seq": i}), group=group)
+    world.create("audit")
+    return world
+
+
+# -- running the CLI --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Result:
+    args: list[str]
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        assert self.code == 0, self.describe()
+        return json.loads(self.stdout)
+
+    def ndjson(self) -> list[Any]:
+        assert self.code == 0, self.describe()
+        return [json.loads(line) for line in self.stdout.splitlines()]
+
+    def describe(self) -> str:
+        return f"dlqctl {' '.join(self.args)} -> {self.code}\nstdout: {self.stdout[:2000]}\nstderr: {self.stderr}"
+
+
+def closed_loopback_port() -> int:
+    """A loopback port nothing listens on (the OS just handed it out and it was closed)."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+class ProxyTrap:
+    """A listener on 127.0.0.1 set as dlqctl's HTTP(S) proxy: it counts and drops every
+    connection, so a request aimed anywhere but the test endpoint (e.g. real AWS) never
+    leaves the machine, and the test can tell it happened."""
+
+    def __init__(self) -> None:
+        self._socket = socket.create_server((HOST, 0))
+        self.url = f"http://{HOST}:{self._socket.getsockname()[1]}"
+        self.hits = 0
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._socket.accept()
+            except OSError:
+                return  # closed
+            self.hits += 1
+            connection.close()
+
+    def close(self) -> None:
+        self._socket.close()
+
+
+@pytest.fixture(scope="session")
+def proxy_trap() -> Iterator[ProxyTrap]:
+    trap = ProxyTrap()
+    try:
+        yield trap
+    finally:
+        trap.close()
+
+
+def base_env(home: Path, proxy: str) -> dict[str, str]:
+    """A clean environment: nothing of the caller's AWS setup or config leaks in."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        # Anything not aimed at 127.0.0.1 goes to the trap instead of the network.
+        "HTTP_PROXY": proxy,
+        "HTTPS_PROXY": proxy,
+        "NO_PROXY": f"{HOST},localhost",
+    }
+
+
+class Runner:
+    def __init__(self, endpoint: str, tmp: Path, trap: ProxyTrap) -> None:
+        self.endpoint = endpoint
+        self.trap = trap
+        self.home = tmp / "home"
+        self.cwd = tmp / "cwd"
+        self.home.mkdir()
+        self.cwd.mkdir()
+
+    def __call__(
+        self,
+        *args: str,
+        endpoint: str | None = ENDPOINT_FLAG,
+        env: dict[str, str] | None = None,
+    ) -> Result:
+        argv = list(args)
+        run_env = base_env(self.home, self.trap.url)
+        if endpoint == ENDPOINT_FLAG:
+            argv += ["--endpoint-url", self.endpoint]
+        elif endpoint is not None:
+            run_env[endpoint] = self.endpoint
+        run_env.update(env or {})
+        hits = self.trap.hits
+        done = subprocess.run(
+            [str(DLQCTL), *argv],
+            cwd=self.cwd,
+            env=run_env,
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT_S,
+            check=False,
+        )
+        result = Result(argv, done.returncode, done.stdout, done.stderr)
+        escaped = self.trap.hits - hits
+        assert escaped == 0, (
+            f"{escaped} connections went past the test endpoint\n{result.describe()}"
+        )
+        return result
+
+
+@pytest.fixture
+def dlqctl(moto_endpoint: str, tmp_path: Path, proxy_trap: ProxyTrap) -> Runner:
+    assert DLQCTL.is_file(), f"{DLQCTL} missing: pip install -e '.[dev]' in this venv"
+    return Runner(moto_endpoint, tmp_path, proxy_trap)
+
+
+def assert_one_error_line(result: Result, code: int) -> str:
+    """A failed run: the exit code, nothing on stdout, one `dlqctl: error:` line on stderr."""
+    assert result.code == code, result.describe()
+    assert result.stdout == "", result.describe()
+    assert "Traceback" not in result.stderr, result.describe()
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.describe()
+    assert lines[0].startswith("dlqctl: error: "), result.describe()
+    return lines[0]
