@@ -202,7 +202,7 @@ def test_ambiguous_target_is_refused_with_the_candidates(pipeline: Pipeline) -> 
         },
     )
     seed(pipeline)
-    with pytest.raises(RefusedError, match="it is the DLQ of orders, second .* pass --to QUEUE"):
+    with pytest.raises(RefusedError, match=r"it is the DLQ of orders, second .* pass --to QUEUE"):
         dlq().redrive(
             "orders-dlq", build_filter(error_types=["Timeout"]), RedriveOptions(dry_run=True)
         )
@@ -258,7 +258,7 @@ def test_force_allows_large_runs(pipeline: Pipeline) -> None:
 def test_fifo_target_mismatch_is_refused(pipeline: Pipeline) -> None:
     pipeline.sqs.create_queue(QueueName="ordered.fifo", Attributes={"FifoQueue": "true"})
     seed(pipeline)
-    with pytest.raises(RefusedError, match="orders-dlq is standard but ordered.fifo is FIFO"):
+    with pytest.raises(RefusedError, match=r"orders-dlq is standard but ordered\.fifo is FIFO"):
         dlq().redrive(
             "orders-dlq", build_filter(error_types=["Timeout"]), RedriveOptions(to="ordered.fifo")
         )
