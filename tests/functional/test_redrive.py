@@ -22,7 +22,7 @@ def dlq(**kwargs: Any) -> Dlqctl:
 
 
 def drain(sqs: Any, url: str) -> list[dict[str, Any]]:
-    """Every message in a queue (consumed: only for assertions at the end of a test)."""
+    """Every message in a queue, consumed: only for assertions at the end of a test."""
     found: dict[str, dict[str, Any]] = {}
     while True:
         batch = sqs.receive_message(
@@ -35,6 +35,13 @@ def drain(sqs: Any, url: str) -> list[dict[str, Any]]:
         if not batch:
             return list(found.values())
         found.update({m["MessageId"]: m for m in batch})
+        # Deleting unblocks the next messages of a FIFO group.
+        sqs.delete_message_batch(
+            QueueUrl=url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)
+            ],
+        )
 
 
 def seed(pipeline: Pipeline) -> None:

@@ -9,6 +9,7 @@ such entries are counted as possible duplicates, never as lost.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -95,7 +96,7 @@ class Mover:
         self, target: SqsGateway, url: str, by_id: dict[str, Outgoing], outcome: BatchOutcome
     ) -> None:
         pending = dict(by_id)
-        ambiguous: set[str] = set()
+        ambiguous: Counter[str] = Counter()  # entry id -> attempts whose answer was lost
 
         def attempt() -> None:
             try:
@@ -104,7 +105,7 @@ class Mover:
                 )
             except TransientAwsError as exc:
                 if exc.ambiguous:
-                    ambiguous.update(pending)
+                    ambiguous.update(pending.keys())
                 raise
             outcome.sent.update(result.succeeded)
             _settle(pending, result, outcome, stage="send", by_id=by_id)
@@ -114,11 +115,14 @@ class Mover:
             outcome.failed.append(
                 FailedEntry(message_id=by_id[entry_id].message_id, stage="send", reason=last_error)
             )
-        # A lost answer may have delivered the message: a retry (standard queues) or the
-        # original left in the source (any queue) can then be a second copy.
-        outcome.possible_duplicates += sum(
-            1 for i in ambiguous if i in pending or (i in outcome.sent and not self.fifo)
-        )
+        # Each lost answer may have delivered a copy. On a standard queue every one of them
+        # can be an extra copy; on FIFO the deduplication id folds retries into one, so only
+        # a message left unconfirmed (still in the source) can exist twice.
+        for entry_id, lost in ambiguous.items():
+            if entry_id not in outcome.sent:  # unconfirmed: the original stays in the source
+                outcome.possible_duplicates += 1 if self.fifo else lost
+            elif not self.fifo:
+                outcome.possible_duplicates += lost
 
     def _delete(self, sent: dict[str, Outgoing], outcome: BatchOutcome) -> None:
         pending = dict(sent)
