@@ -369,3 +369,88 @@ def assert_one_error_line(result: Result, code: int) -> str:
     assert len(lines) == 1, result.describe()
     assert lines[0].startswith("dlqctl: error: "), result.describe()
     return lines[0]
+
+
+# -- long-running processes (signals) and reading queues back ---------------------------
+
+
+class Started:
+    """A `dlqctl` process still running: signal it, then `finish()` for its Result."""
+
+    def __init__(self, runner: Runner, argv: list[str], run_env: dict[str, str]) -> None:
+        self.argv = argv
+        self.trap = runner.trap
+        self.hits = runner.trap.hits
+        self.proc = subprocess.Popen(
+            [str(DLQCTL), *argv],
+            cwd=runner.cwd,
+            env=run_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def finish(self, timeout: float = RUN_TIMEOUT_S) -> Result:
+        """Wait for the exit (killing the process if it overruns) and collect its output."""
+        try:
+            stdout, stderr = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            stdout, stderr = self.proc.communicate()
+            pytest.fail(f"dlqctl {' '.join(self.argv)} still running after {timeout}s: {stderr}")
+        result = Result(self.argv, self.proc.returncode, stdout, stderr)
+        escaped = self.trap.hits - self.hits
+        assert escaped == 0, (
+            f"{escaped} connections went past the test endpoint\n{result.describe()}"
+        )
+        return result
+
+
+def start_dlqctl(runner: Runner, *args: str, env: dict[str, str] | None = None) -> Started:
+    """Like `runner(*args)` with --endpoint-url, but returns at once; stdin is /dev/null."""
+    run_env = base_env(runner.home, runner.trap.url)
+    run_env.update(env or {})
+    return Started(runner, [*args, "--endpoint-url", runner.endpoint], run_env)
+
+
+def run_without_terminal(runner: Runner, *args: str) -> Result:
+    """`runner(*args)` with stdin on /dev/null: dlqctl sees no terminal to prompt on."""
+    return start_dlqctl(runner, *args).finish()
+
+
+def receive_all(sqs: Any, url: str, *, hold_s: int = 60) -> list[dict[str, Any]]:
+    """Every message in the queue (with attributes), each once, in receive order.
+
+    Holds them while reading (so the next receive returns new ones); `release` them to
+    hand the queue back as it was.
+    """
+    seen: dict[str, dict[str, Any]] = {}
+    empty = 0
+    while empty < 2:
+        batch = sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=hold_s,
+            WaitTimeSeconds=0,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        empty = 0 if batch else empty + 1
+        for message in batch:
+            seen.setdefault(message["MessageId"], message)
+    return list(seen.values())
+
+
+def release(sqs: Any, url: str, messages: list[dict[str, Any]]) -> None:
+    """Make messages read by `receive_all` visible again at once."""
+    for start in range(0, len(messages), 10):
+        chunk = messages[start : start + 10]
+        response = sqs.change_message_visibility_batch(
+            QueueUrl=url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                for i, m in enumerate(chunk)
+            ],
+        )
+        assert not response.get("Failed"), response.get("Failed")

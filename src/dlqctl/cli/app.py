@@ -42,6 +42,6 @@ def main(
 
 
 # The command modules register themselves on `app` when imported.
-from dlqctl.cli.commands import inspect, peek, queues, redrive, watch  # noqa: E402
+from dlqctl.cli.commands import history, inspect, peek, queues, redrive, watch  # noqa: E402
 
-__all__ = ["app", "inspect", "peek", "queues", "redrive", "watch"]
+__all__ = ["app", "history", "inspect", "peek", "queues", "redrive", "watch"]

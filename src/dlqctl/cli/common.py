@@ -311,7 +311,10 @@ def run(inv: Invocation, body: Callable[[], None]) -> None:
         _report(inv, exc.message, exc)
         raise typer.Exit(int(exc.exit_code)) from None
     except KeyboardInterrupt:
-        inv.out.error("interrupted: nothing is held; messages seen so far are visible again")
+        inv.out.error(
+            "interrupted: held messages were released (any caught mid-receive return "
+            "by themselves when their hold lapses)"
+        )
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except (typer.Exit, typer.Abort):
         raise

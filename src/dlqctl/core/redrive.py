@@ -38,6 +38,9 @@ from dlqctl.pipeline import spec
 REDRIVE_COUNT_ATTRIBUTE = "dlqctl-redrive-count"
 MAX_MESSAGE_ATTRIBUTES = 10
 MAX_MESSAGES_WITHOUT_FORCE = 1000
+# The breaker looks for returns every so many batches or seconds, whichever comes first:
+# each look is a scan of the DLQ, so not after every batch.
+BREAKER_CHECK_BATCHES = 10
 BREAKER_CHECK_INTERVAL_S = 30.0
 CANARY_POLL_S = 5.0
 CONFIRMATION_HOLD_S = 900
@@ -322,7 +325,7 @@ class Redrive:
         """Move `entries` batch by batch; the reason it stopped early, if it did."""
         broken_groups: set[str] = set()
         batches = list(self._batches(entries))
-        last_check = self.clock()
+        last_check, since_check = self.clock(), 0
         for number, batch in enumerate(batches):
             if stop.is_set():
                 return "interrupted"
@@ -337,13 +340,13 @@ class Redrive:
                 self.sleep(self.rng.uniform(0, 2 * self.options.jitter_s / len(batches)))
             self._move(batch, tally, broken_groups)
             progress.advance(len(batch))
-            if (
-                breaker
-                and self.options.stop_after_failures
-                and self.clock() - last_check >= BREAKER_CHECK_INTERVAL_S
-                and number < len(batches) - 1
-            ):
-                last_check = self.clock()
+            since_check += 1
+            due = (
+                since_check >= BREAKER_CHECK_BATCHES
+                or self.clock() - last_check >= BREAKER_CHECK_INTERVAL_S
+            )
+            if breaker and self.options.stop_after_failures and due and number < len(batches) - 1:
+                last_check, since_check = self.clock(), 0
                 returns = self.detector.check(tally.sent_digests, tally.sent_keys[-100:])
                 if returns.failures >= self.options.stop_after_failures:
                     return f"circuit breaker: {returns.failures} redriven messages failed again"
@@ -457,16 +460,16 @@ class Redrive:
     def _canary(self, tally: _Tally, size: int) -> CanaryResult:
         """Wait, then look for the canaries back in the DLQ (and in the ledger)."""
         digests, keys = tally.sent_digests[:size], tally.sent_keys[:size]
-        started = self.clock()
-        deadline = started + self.options.canary_wait_s
-        returns = None
-        while self.clock() < deadline:
-            self.sleep(min(CANARY_POLL_S, max(0.0, deadline - self.clock())))
+        waited = 0.0
+        while waited < self.options.canary_wait_s:
+            pause = min(CANARY_POLL_S, self.options.canary_wait_s - waited)
+            self.sleep(pause)
+            waited += pause
             self.scan.renew_hold_if_due()
             if self.detector.ledger is None:
                 continue
-            returns = self.detector.check((), keys)
-            if returns.failures or returns.completed_in_ledger == len(set(keys)):
+            early = self.detector.check((), keys)
+            if early.failures or early.completed_in_ledger == len(set(keys)):
                 break  # the ledger has decided: no need to wait out the rest
         returns = self.detector.check(digests, keys)
         completed = returns.completed_in_ledger
@@ -479,7 +482,7 @@ class Redrive:
             detail = f"none of {size} canaries came back"
         return CanaryResult(
             size=size,
-            waited_s=round(self.clock() - started, 3),
+            waited_s=round(waited, 3),
             came_back=returns.came_back,
             ledger_completed=completed,
             passed=passed,

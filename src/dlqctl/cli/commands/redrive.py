@@ -104,7 +104,7 @@ def redrive(
         dry_run=dry_run,
     )
     message_filter = inv.message_filter()
-    if not (dry_run or yes or sys.stdin.isatty()):
+    if not (dry_run or yes or can_prompt()):
         raise RefusedError("no terminal to confirm on: pass --yes (or --dry-run to only look)")
     name = inv.queue(queue)
     with ExitStack() as held:
@@ -138,6 +138,11 @@ def redrive(
     code = exit_code(report)
     if code is not ExitCode.OK:
         raise typer.Exit(int(code))
+
+
+def can_prompt() -> bool:
+    """A person is there to answer the confirmation."""
+    return sys.stdin.isatty()
 
 
 def _show(out: Output, report: RedriveReport, *, summary_only: bool = False) -> None:

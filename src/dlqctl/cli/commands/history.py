@@ -1,0 +1,76 @@
+"""`dlqctl history`: what destructive runs did, from the audit journal."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.table import Table
+
+from dlqctl.cli.app import app
+from dlqctl.cli.common import Invocation, command
+from dlqctl.cli.output import OutputFormat
+from dlqctl.core.journal import default_journal_path, recent_runs
+from dlqctl.core.queue_ref import queue_name_from_arn
+
+
+@command(app, "history", groups=("output",))
+def history(
+    inv: Invocation,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, help="Show this many recent runs.")
+    ] = 10,
+    journal: Annotated[
+        Path | None,
+        typer.Option(help="Audit journal (default: $XDG_STATE_HOME/dlqctl/journal.jsonl)."),
+    ] = None,
+) -> None:
+    """Show recent destructive runs (redrive, purge, replay, export --delete), newest first.
+
+    Each run lists who ran it where, the command line, source and target, how many
+    messages moved, and how it ended (complete, partial, stopped, interrupted, or
+    unfinished when the process died).
+
+    **Examples:**
+
+        dlqctl history
+
+        dlqctl history -n 1 -o json | jq '.runs[0].summary'
+    """
+    path = journal or default_journal_path()
+    runs = recent_runs(path, limit)
+    if inv.out.format is OutputFormat.json:
+        inv.out.emit({"journal": str(path), "runs": runs})
+    elif inv.out.format is OutputFormat.ndjson:
+        inv.out.emit_lines(runs)
+    elif not runs:
+        inv.out.note(f"no runs recorded in {path}")
+    else:
+        table = Table(title=f"Recent runs ({path})", box=box.SIMPLE_HEAD)
+        for column in (
+            "Started",
+            "Run",
+            "User@host",
+            "Command",
+            "Source → target",
+            "Moved",
+            "Outcome",
+        ):
+            table.add_column(column)
+        for run in runs:
+            targets = run.get("target") or []
+            target = ", ".join(
+                queue_name_from_arn(t)
+                for t in (targets if isinstance(targets, list) else [targets])
+            )
+            source = queue_name_from_arn(run["source"]) if run.get("source") else "-"
+            table.add_row(
+                str(run.get("started_at", "?"))[:19].replace("T", " "),
+                str(run["run_id"]),
+                f"{run.get('user', '?')}@{run.get('host', '?')}",
+                " ".join(["dlqctl", *(run.get("argv") or [str(run.get("command", ""))])]),
+                f"{source} → {target or '-'}",
+                str(run["moved"]),
+                str(run["outcome"]),
+            )
+        inv.out.console.print(table)
