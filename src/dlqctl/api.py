@@ -10,6 +10,7 @@ for message in dlq.peek("orders-dlq", build_filter(error_types=["Timeout"])).mes
 from __future__ import annotations
 
 import heapq
+import sys
 import threading
 import time
 import uuid
@@ -22,21 +23,31 @@ from dlqctl.aws.ledger import LedgerGateway
 from dlqctl.aws.session import AwsSession
 from dlqctl.aws.sqs import SqsGateway
 from dlqctl.config import Settings, load_settings
+from dlqctl.core.archive import ExportWriter, read_export, to_raw, to_record
 from dlqctl.core.classify import Classifier
 from dlqctl.core.filters import MessageFilter
 from dlqctl.core.inspect import InspectTally
 from dlqctl.core.journal import Journal
-from dlqctl.core.moving import RetryPolicy
+from dlqctl.core.moving import Mover, RetryPolicy
+from dlqctl.core.purge import PurgeOutcome, delete_selection
 from dlqctl.core.queues import describe, list_queues, oldest_ages, open_queue
 from dlqctl.core.redact import Redactor
-from dlqctl.core.redrive import Redrive, RedriveOptions, take
+from dlqctl.core.redrive import (
+    DEFAULT_MAX_MESSAGES,
+    Origin,
+    Redrive,
+    RedriveOptions,
+    check_selection,
+    take,
+)
 from dlqctl.core.returns import ReturnDetector
 from dlqctl.core.scan import ProgressCallback, Scan, ScanLimits, in_flight_room
 from dlqctl.core.select import Selected, select
 from dlqctl.core.targets import TargetResolver
 from dlqctl.core.warnings import scan_warnings
-from dlqctl.errors import RefusedError
+from dlqctl.errors import RefusedError, UsageError
 from dlqctl.models import (
+    ArchiveReport,
     Coverage,
     DlqMessage,
     InspectReport,
@@ -175,7 +186,7 @@ class Dlqctl:
         info = describe(sqs, url)
         ledger = self._ledger()
         with self._scan(sqs, info, max_scan, on_progress) as scan:
-            selection = take(self._select(scan, message_filter), scan, options.max_messages)
+            selection = take(self._select(scan, message_filter), options.max_messages, scan)
             scan.release_except({chosen.message.message_id for chosen in selection})
             detector = ReturnDetector(
                 sqs,
@@ -187,8 +198,7 @@ class Dlqctl:
             )
             run_id = uuid.uuid4().hex[:12]
             yield Redrive(
-                scan=scan,
-                dlq=info,
+                origin=Origin.queue(info, scan),
                 selection=selection,
                 options=options,
                 message_filter=message_filter,
@@ -224,6 +234,199 @@ class Dlqctl:
                 if not confirm(plan):
                     raise RefusedError("not confirmed: nothing was changed")
             return run.execute(stop=stop)
+
+    def export(
+        self,
+        queue: str | QueueRef,
+        out: Path | None,
+        message_filter: MessageFilter | None = None,
+        *,
+        delete: bool = False,
+        **kwargs: Any,
+    ) -> ArchiveReport:
+        """Write the selected messages to `out` (JSONL); with `delete`, then delete them
+        from the queue (with `out=None`, without writing any file). Keyword arguments as
+        for `purge`."""
+        return self._archive("export --delete", queue, out, message_filter, delete=delete, **kwargs)
+
+    def purge(
+        self,
+        queue: str | QueueRef,
+        archive: Path | None,
+        message_filter: MessageFilter | None = None,
+        **kwargs: Any,
+    ) -> ArchiveReport:
+        """Delete the selected messages, after writing them to `archive` (None: no copy).
+
+        Needs a filter or `select_all=True`; at most `max_messages` (default 100; above
+        1000 needs `force=True`); `confirm(count)` may refuse. Also: `journal`, `stop`,
+        `max_scan`, `on_progress`.
+        """
+        return self._archive("purge", queue, archive, message_filter, delete=True, **kwargs)
+
+    def _archive(
+        self,
+        command: str,
+        queue: str | QueueRef,
+        out: Path | None,
+        message_filter: MessageFilter | None = None,
+        *,
+        delete: bool = False,
+        select_all: bool = False,
+        max_messages: int | None = None,
+        force: bool = False,
+        confirm: Callable[[int], bool] | None = None,
+        journal: Path | None = None,
+        stop: threading.Event | None = None,
+        max_scan: int | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> ArchiveReport:
+        """Write the selected messages to `out` (JSONL); with `delete`, then delete them.
+
+        Deleting needs a filter or `select_all`, is capped by `max_messages` (default 100;
+        above 1000 needs `force`), and happens only once the file is on disk. `out=None`
+        with `delete` deletes without an archive (purge --no-archive). `confirm` sees how
+        many would be deleted and may refuse.
+        """
+        message_filter = message_filter or MessageFilter()
+        if delete:
+            max_messages = max_messages or DEFAULT_MAX_MESSAGES
+            check_selection("delete", message_filter, select_all, max_messages, force)
+        started = time.monotonic()
+        run_id = uuid.uuid4().hex[:12]
+        sqs, url = open_queue(self.aws, queue)
+        info = describe(sqs, url)
+        # Created first: an existing file is refused before anything is scanned.
+        writer = ExportWriter(out) if out is not None else None
+        with self._scan(sqs, info, max_scan, on_progress) as scan:
+            try:
+                selection = take(
+                    self._select(scan, message_filter), max_messages or sys.maxsize, scan
+                )
+                if writer:
+                    for chosen in selection:
+                        writer.write(to_record(chosen, info.arn))
+            finally:
+                if writer:
+                    writer.close()  # fsynced before anything is deleted
+            scan.release_except(
+                {chosen.message.message_id for chosen in selection} if delete else set()
+            )
+            outcome = PurgeOutcome()
+            if delete and selection:
+                if confirm is not None and not confirm(len(selection)):
+                    raise RefusedError(
+                        "not confirmed: nothing was deleted"
+                        + (f" (the export {out} was written)" if out else "")
+                    )
+                log = Journal(journal, run_id=run_id)
+                log.start(
+                    command,
+                    source=info.arn,
+                    archive=str(out) if out else None,
+                    filters=message_filter.describe(),
+                    planned=len(selection),
+                )
+                mover = Mover((sqs, url), fifo=info.fifo, retry=RetryPolicy(sleep=self.sleep))
+                try:
+                    outcome = delete_selection(
+                        selection, scan=scan, mover=mover, journal=log, stop=stop
+                    )
+                finally:
+                    log.record(
+                        "end",
+                        outcome="interrupted"
+                        if outcome.interrupted
+                        else ("complete" if outcome.deleted == len(selection) else "partial"),
+                        summary={"selected": len(selection), "deleted": outcome.deleted},
+                    )
+            return ArchiveReport(
+                run_id=run_id,
+                source=info.arn,
+                file=str(out) if out else None,
+                exported=len(selection) if out else 0,
+                deleted=outcome.deleted,
+                failed=outcome.failed,
+                coverage=_coverage(scan, info),
+                duration_s=round(time.monotonic() - started, 3),
+                warnings=scan_warnings(info, scan),
+                interrupted=outcome.interrupted,
+            )
+
+    def replay(
+        self,
+        file: Path,
+        message_filter: MessageFilter | None = None,
+        options: RedriveOptions | None = None,
+        *,
+        confirm: Callable[[RedriveReport], bool] | None = None,
+        journal: Path | None = None,
+        stop: threading.Event | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> RedriveReport:
+        """Send messages from an export file to `options.to`, with redrive's safety levers."""
+        with self.replay_session(file, message_filter, options, journal=journal) as run:
+            plan = run.plan
+            if run.options.dry_run:
+                return plan
+            run.check_movable()
+            if not plan.planned:
+                return plan
+            if confirm is not None and not confirm(plan):
+                raise RefusedError("not confirmed: nothing was sent")
+            return run.execute(stop=stop, on_progress=on_progress)
+
+    @contextmanager
+    def replay_session(
+        self,
+        file: Path,
+        message_filter: MessageFilter | None = None,
+        options: RedriveOptions | None = None,
+        *,
+        journal: Path | None = None,
+    ) -> Iterator[Redrive]:
+        """Like `redrive_session`, from a file: nothing is held and nothing deleted."""
+        message_filter = message_filter or MessageFilter()
+        options = options or RedriveOptions()
+        if not options.to:
+            raise UsageError("pass --to QUEUE: a file does not say where its messages go")
+        if options.canary or options.stop_after_failures:
+            raise UsageError(
+                "--canary and --stop-after-failures watch a DLQ: use them with redrive"
+            )
+        options.check(message_filter)
+        records = list(read_export(file))
+        resolver = TargetResolver(self.aws, None, options.to)
+        target = resolver.for_message(None)
+        raws = [to_raw(record) for record in records]
+        selection = take(
+            select(
+                raws, classifier=self.classifier(), message_filter=message_filter, clock=self.clock
+            ),
+            options.max_messages,
+        )
+        run_id = uuid.uuid4().hex[:12]
+        if target.info.fifo and any(not s.message.message_group_id for s in selection):
+            raise RefusedError(
+                f"{target.info.name} is FIFO but some records have no message group id"
+            )
+        yield Redrive(
+            origin=Origin(str(file), target.info.fifo, len(records)),
+            selection=selection,
+            options=options,
+            message_filter=message_filter,
+            resolver=resolver,
+            detector=None,
+            journal=None if options.dry_run else Journal(journal, run_id=run_id),
+            command="replay",
+            read=len(records),
+            stopped_reading="end of file"
+            if len(selection) < options.max_messages
+            else f"reached --max-messages ({options.max_messages})",
+            run_id=run_id,
+            retry=RetryPolicy(sleep=self.sleep),
+            sleep=self.sleep,
+        )
 
     # -- shared steps ----------------------------------------------------------------
 

@@ -203,6 +203,7 @@ class RedriveReport(_Model):
     """The plan (a dry run) or the outcome of a run; the JSON contract of design §3."""
 
     run_id: str
+    kind: Literal["redrive", "replay"] = "redrive"
     dry_run: bool
     source: str
     target: str | None
@@ -221,4 +222,46 @@ class RedriveReport(_Model):
 
     @property
     def moved_all(self) -> bool:
-        return self.deleted == self.selected and not self.failed
+        """Every selected message reached the target (and, for a redrive, left the DLQ)."""
+        done = self.sent if self.kind == "replay" else self.deleted
+        return done == self.selected and not self.failed
+
+
+class ExportedAttribute(_Model):
+    data_type: str
+    string_value: str | None = None
+    binary_value: str | None = None
+    """Base64 of the bytes, for Binary attributes."""
+
+
+class ExportRecord(_Model):
+    """One message in an export file (JSONL): everything needed to put it back exactly."""
+
+    format: Literal["dlqctl-export/1"] = "dlqctl-export/1"
+    message_id: str
+    body: str
+    body_sha256: str
+    message_attributes: dict[str, ExportedAttribute] = Field(default_factory=dict)
+    system_attributes: dict[str, str] = Field(default_factory=dict)
+    message_group_id: str | None = None
+    deduplication_id: str | None = None
+    sent_at: datetime
+    source_queue: str
+    error_type: str
+    error_source: ErrorSource
+    exported_at: datetime
+
+
+class ArchiveReport(_Model):
+    """The outcome of `export` and `purge`."""
+
+    run_id: str
+    source: str
+    file: str | None
+    exported: int
+    deleted: int
+    failed: list[FailedEntry]
+    coverage: Coverage
+    duration_s: float
+    interrupted: bool = False
+    warnings: list[str] = Field(default_factory=list)

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from dlqctl.cli.commands import redrive as redrive_command
+from dlqctl.cli import moving as redrive_command
 
 from ..conftest import Pipeline, invoke
 

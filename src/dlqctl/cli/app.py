@@ -42,6 +42,15 @@ def main(
 
 
 # The command modules register themselves on `app` when imported.
-from dlqctl.cli.commands import history, inspect, peek, queues, redrive, watch  # noqa: E402
+from dlqctl.cli.commands import (  # noqa: E402
+    export,
+    history,
+    inspect,
+    peek,
+    queues,
+    redrive,
+    replay,
+    watch,
+)
 
-__all__ = ["app", "history", "inspect", "peek", "queues", "redrive", "watch"]
+__all__ = ["app", "export", "history", "inspect", "peek", "queues", "redrive", "replay", "watch"]

@@ -12,6 +12,7 @@ import inspect
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -19,12 +20,15 @@ import typer
 from dlqctl.api import Dlqctl
 from dlqctl.cli.output import Output, OutputFormat
 from dlqctl.config import Settings, load_settings
+from dlqctl.core.durations import parse_duration
 from dlqctl.core.filters import MessageFilter, build_filter
+from dlqctl.core.redrive import DEFAULT_MAX_MESSAGES, RedriveOptions
 from dlqctl.errors import DlqctlError, ExitCode, UsageError
 
 AWS_PANEL = "AWS and output"
 FILTER_PANEL = "Filters"
 CLASSIFY_PANEL = "Error types"
+SAFETY_PANEL = "Safety levers"
 
 
 @dataclass(frozen=True)
@@ -34,185 +38,175 @@ class _Option:
     default: Any
 
 
-def _opt(name: str, annotation: Any, default: Any = None) -> _Option:
-    return _Option(name, annotation, default)
+def _opt(
+    name: str, kind: Any, panel: str, help: str, *decls: str, default: Any = None, **extra: Any
+) -> _Option:
+    """One shared option: its parameter name, type, help panel, help text and flags."""
+    option = typer.Option(*decls, help=help, rich_help_panel=panel, **extra)
+    return _Option(name, Annotated[kind, option], default)
 
 
 GROUPS: dict[str, list[_Option]] = {
     "aws": [
-        _opt(
-            "region",
-            Annotated[
-                str | None,
-                typer.Option(
-                    help="AWS region (default: AWS_REGION or the profile's).",
-                    rich_help_panel=AWS_PANEL,
-                ),
-            ],
-        ),
-        _opt(
-            "profile",
-            Annotated[
-                str | None,
-                typer.Option(help="AWS profile (default: AWS_PROFILE).", rich_help_panel=AWS_PANEL),
-            ],
-        ),
+        _opt("region", str | None, AWS_PANEL, "AWS region (default: AWS_REGION or the profile's)."),
+        _opt("profile", str | None, AWS_PANEL, "AWS profile (default: AWS_PROFILE)."),
         _opt(
             "endpoint_url",
-            Annotated[
-                str | None,
-                typer.Option(
-                    help="SQS-compatible endpoint, e.g. the lab's (AWS_ENDPOINT_URL_SQS also works).",
-                    rich_help_panel=AWS_PANEL,
-                ),
-            ],
+            str | None,
+            AWS_PANEL,
+            "SQS-compatible endpoint, e.g. the lab's (AWS_ENDPOINT_URL_SQS also works).",
         ),
         _opt(
             "pipeline",
-            Annotated[
-                str | None,
-                typer.Option(
-                    help="Named pipeline from the config file: gives the DLQ, ledger table and rules.",
-                    rich_help_panel=AWS_PANEL,
-                ),
-            ],
+            str | None,
+            AWS_PANEL,
+            "Named pipeline from the config file: gives the DLQ, ledger table and rules.",
         ),
         _opt(
             "config",
-            Annotated[
-                str | None,
-                typer.Option(
-                    help="Config file (default: ./dlqctl.toml, then ~/.config/dlqctl/config.toml).",
-                    rich_help_panel=AWS_PANEL,
-                ),
-            ],
+            str | None,
+            AWS_PANEL,
+            "Config file (default: ./dlqctl.toml, then ~/.config/dlqctl/config.toml).",
         ),
     ],
     "output": [
         _opt(
             "output",
-            Annotated[
-                OutputFormat,
-                typer.Option(
-                    "--output",
-                    "-o",
-                    help="table for people; json (one document) or ndjson (one object a line) for scripts.",
-                    rich_help_panel=AWS_PANEL,
-                ),
-            ],
-            OutputFormat.table,
+            OutputFormat,
+            AWS_PANEL,
+            "table for people; json (one document) or ndjson (one object a line) for scripts.",
+            "--output",
+            "-o",
+            default=OutputFormat.table,
         ),
         _opt(
             "no_color",
-            Annotated[
-                bool,
-                typer.Option(
-                    "--no-color",
-                    help="No colour (NO_COLOR is honoured too).",
-                    rich_help_panel=AWS_PANEL,
-                ),
-            ],
-            False,
+            bool,
+            AWS_PANEL,
+            "No colour (NO_COLOR is honoured too).",
+            "--no-color",
+            default=False,
         ),
         _opt(
             "verbose",
-            Annotated[
-                bool,
-                typer.Option(
-                    "--verbose", "-v", help="Show tracebacks for errors.", rich_help_panel=AWS_PANEL
-                ),
-            ],
-            False,
+            bool,
+            AWS_PANEL,
+            "Show tracebacks for errors.",
+            "--verbose",
+            "-v",
+            default=False,
         ),
     ],
     "classify": [
         _opt(
             "ledger_table",
-            Annotated[
-                str | None,
-                typer.Option(
-                    help="DynamoDB failure ledger (the idempotency table) to read error types from.",
-                    rich_help_panel=CLASSIFY_PANEL,
-                ),
-            ],
+            str | None,
+            CLASSIFY_PANEL,
+            "DynamoDB failure ledger (the idempotency table) to read error types from.",
         ),
         _opt(
             "error_type_attribute",
-            Annotated[
-                str | None,
-                typer.Option(
-                    help="Message attribute that names the error type [default: ErrorType].",
-                    rich_help_panel=CLASSIFY_PANEL,
-                ),
-            ],
+            str | None,
+            CLASSIFY_PANEL,
+            "Message attribute that names the error type [default: ErrorType].",
         ),
     ],
     "filters": [
-        _opt(
-            "error_type",
-            Annotated[
-                list[str] | None,
-                typer.Option(
-                    help="Only this error type (repeatable).", rich_help_panel=FILTER_PANEL
-                ),
-            ],
-        ),
+        _opt("error_type", list[str] | None, FILTER_PANEL, "Only this error type (repeatable)."),
         _opt(
             "exclude_error_type",
-            Annotated[
-                list[str] | None,
-                typer.Option(
-                    help="Leave out this error type (repeatable).", rich_help_panel=FILTER_PANEL
-                ),
-            ],
+            list[str] | None,
+            FILTER_PANEL,
+            "Leave out this error type (repeatable).",
         ),
         _opt(
             "min_age",
-            Annotated[
-                str | None,
-                typer.Option(
-                    help="Only messages at least this old: 90s, 15m, 2h, 3d.",
-                    rich_help_panel=FILTER_PANEL,
-                ),
-            ],
+            str | None,
+            FILTER_PANEL,
+            "Only messages at least this old: 90s, 15m, 2h, 3d.",
         ),
-        _opt(
-            "max_age",
-            Annotated[
-                str | None,
-                typer.Option(help="Only messages at most this old.", rich_help_panel=FILTER_PANEL),
-            ],
-        ),
+        _opt("max_age", str | None, FILTER_PANEL, "Only messages at most this old."),
         _opt(
             "query",
-            Annotated[
-                str | None,
-                typer.Option(
-                    help="JMESPath over the JSON body; keeps messages where it is truthy.",
-                    rich_help_panel=FILTER_PANEL,
-                ),
-            ],
+            str | None,
+            FILTER_PANEL,
+            "JMESPath over the JSON body; keeps messages where it is truthy.",
         ),
         _opt(
             "attribute",
-            Annotated[
-                list[str] | None,
-                typer.Option(
-                    help="NAME=VALUE a message (or system) attribute must equal (repeatable).",
-                    rich_help_panel=FILTER_PANEL,
-                ),
-            ],
+            list[str] | None,
+            FILTER_PANEL,
+            "NAME=VALUE a message (or system) attribute must equal (repeatable).",
         ),
         _opt(
             "max_scan",
-            Annotated[
-                int | None,
-                typer.Option(
-                    min=1,
-                    help="Receive at most this many messages [default: 10000].",
-                    rich_help_panel=FILTER_PANEL,
-                ),
-            ],
+            int | None,
+            FILTER_PANEL,
+            "Receive at most this many messages [default: 10000].",
+            min=1,
+        ),
+    ],
+    "selection": [
+        _opt(
+            "select_all",
+            bool,
+            SAFETY_PANEL,
+            "Select every message: required when no filter is given.",
+            "--all",
+            default=False,
+        ),
+        _opt(
+            "max_messages",
+            int | None,
+            SAFETY_PANEL,
+            "Act on at most this many [default: 100; above 1000 needs --force].",
+        ),
+        _opt("force", bool, SAFETY_PANEL, "Allow --max-messages above 1000.", default=False),
+        _opt(
+            "yes",
+            bool,
+            SAFETY_PANEL,
+            "Do not ask for confirmation (needed without a terminal).",
+            "--yes",
+            "-y",
+            default=False,
+        ),
+        _opt(
+            "journal",
+            Path | None,
+            SAFETY_PANEL,
+            "Audit journal [default: $XDG_STATE_HOME/dlqctl/journal.jsonl].",
+        ),
+    ],
+    "pacing": [
+        _opt(
+            "to",
+            str | None,
+            SAFETY_PANEL,
+            "Target queue (default: each message's source queue, else the DLQ's only source).",
+        ),
+        _opt("batch_size", int, SAFETY_PANEL, "Messages per SendMessageBatch, 1-10.", default=10),
+        _opt("rate", float | None, SAFETY_PANEL, "At most this many messages a second."),
+        _opt(
+            "jitter",
+            str,
+            SAFETY_PANEL,
+            "Random per-message delay up to this (at most 15m), e.g. 30s.",
+            default="0s",
+        ),
+        _opt(
+            "max_redrives",
+            int | None,
+            SAFETY_PANEL,
+            "Refuse messages dlqctl has already redriven this many times.",
+        ),
+        _opt(
+            "dry_run",
+            bool,
+            SAFETY_PANEL,
+            "Print the full plan and change nothing.",
+            "--dry-run",
+            default=False,
         ),
     ],
 }
@@ -261,6 +255,22 @@ class Invocation:
             max_age=self.values.get("max_age"),
             query=self.values.get("query"),
             attributes=self.values.get("attribute") or (),
+        )
+
+    def redrive_options(self, **extra: Any) -> RedriveOptions:
+        """RedriveOptions from the selection and pacing groups (plus a command's own)."""
+        v = self.values
+        return RedriveOptions(
+            to=v.get("to"),
+            select_all=v.get("select_all", False),
+            max_messages=v.get("max_messages") or DEFAULT_MAX_MESSAGES,
+            force=v.get("force", False),
+            batch_size=v.get("batch_size", 10),
+            rate=v.get("rate"),
+            jitter_s=parse_duration(v.get("jitter") or "0s"),
+            max_redrives=v.get("max_redrives"),
+            dry_run=v.get("dry_run", False),
+            **extra,
         )
 
     def queue(self, given: str | None) -> str:

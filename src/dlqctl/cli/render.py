@@ -12,7 +12,15 @@ from rich.text import Text
 
 from dlqctl.core.durations import format_duration
 from dlqctl.core.queue_ref import queue_name_from_arn
-from dlqctl.models import Coverage, DlqMessage, InspectReport, PeekResult, QueueInfo, RedriveReport
+from dlqctl.models import (
+    ArchiveReport,
+    Coverage,
+    DlqMessage,
+    InspectReport,
+    PeekResult,
+    QueueInfo,
+    RedriveReport,
+)
 
 BODY_PREVIEW_CHARS = 600
 BODY_PREVIEW_LINES = 14
@@ -260,3 +268,23 @@ def _failed_table(report: RedriveReport) -> Table:
     for failed in report.failed:
         table.add_row(failed.message_id, failed.stage, failed.reason)
     return table
+
+
+def archive_view(report: ArchiveReport) -> RenderableType:
+    text = Text()
+    if report.file:
+        text.append(f"exported {report.exported} messages to {report.file}\n", style="bold")
+    text.append(
+        f"deleted {report.deleted} · failed {len(report.failed)} · {report.duration_s:.1f}s"
+    )
+    parts: list[RenderableType] = [text, coverage_line(report.coverage)]
+    if report.failed:
+        table = Table(
+            title="Not deleted (still in the queue)", box=box.SIMPLE_HEAD, title_justify="left"
+        )
+        table.add_column("Message id")
+        table.add_column("Reason", overflow="fold")
+        for failed in report.failed:
+            table.add_row(failed.message_id, failed.reason)
+        parts.append(table)
+    return Group(*parts)

@@ -20,10 +20,20 @@ from typing import Any
 from dlqctl.errors import UsageError
 
 
-def default_journal_path(env: Mapping[str, str] | None = None) -> Path:
+def state_dir(env: Mapping[str, str] | None = None) -> Path:
+    """$XDG_STATE_HOME/dlqctl (default ~/.local/state/dlqctl): journal and archives."""
     env = os.environ if env is None else env
     state = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "dlqctl" / "journal.jsonl"
+    return Path(state) / "dlqctl"
+
+
+def default_journal_path(env: Mapping[str, str] | None = None) -> Path:
+    return state_dir(env) / "journal.jsonl"
+
+
+def default_archive_path(queue_name: str) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return state_dir() / "archive" / f"{queue_name}-{stamp}.jsonl"
 
 
 def _user() -> str:

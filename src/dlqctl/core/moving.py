@@ -77,10 +77,14 @@ class RetryPolicy:
 
 class Mover:
     def __init__(
-        self, source: SqsGateway, source_url: str, *, fifo: bool, retry: RetryPolicy | None = None
+        self,
+        source: tuple[SqsGateway, str] | None,
+        *,
+        fifo: bool,
+        retry: RetryPolicy | None = None,
     ) -> None:
+        """`source` is the queue to delete from once a copy is accepted; None copies only."""
         self.source = source
-        self.source_url = source_url
         self.fifo = fifo
         self.retry = retry or RetryPolicy()
 
@@ -88,8 +92,8 @@ class Mover:
         outcome = BatchOutcome()
         by_id = {item.entry_id: item for item in batch}
         self._send(target, target_url, by_id, outcome)
-        if outcome.sent:
-            self._delete({i: by_id[i] for i in outcome.sent}, outcome)
+        if outcome.sent and self.source and not outcome.fatal:
+            self.delete({i: by_id[i] for i in outcome.sent}, outcome)
         return outcome
 
     def _send(
@@ -124,12 +128,15 @@ class Mover:
             elif not self.fifo:
                 outcome.possible_duplicates += lost
 
-    def _delete(self, sent: dict[str, Outgoing], outcome: BatchOutcome) -> None:
+    def delete(self, sent: dict[str, Outgoing], outcome: BatchOutcome) -> None:
+        """Delete from the source, with retries; what stays is reported, never dropped."""
+        assert self.source is not None
+        sqs, url = self.source
         pending = dict(sent)
 
         def attempt() -> None:
-            result = self.source.delete_batch(
-                self.source_url, [(i, item.receipt_handle) for i, item in pending.items()]
+            result = sqs.delete_batch(
+                url, [(i, item.receipt_handle) for i, item in pending.items()]
             )
             outcome.deleted.update(result.succeeded)
             _settle(pending, result, outcome, stage="delete", by_id=sent)

@@ -37,6 +37,7 @@ from dlqctl.pipeline import spec
 
 REDRIVE_COUNT_ATTRIBUTE = "dlqctl-redrive-count"
 MAX_MESSAGE_ATTRIBUTES = 10
+DEFAULT_MAX_MESSAGES = 100
 MAX_MESSAGES_WITHOUT_FORCE = 1000
 # The breaker looks for returns every so many batches or seconds, whichever comes first:
 # each look is a scan of the DLQ, so not after every batch.
@@ -51,11 +52,29 @@ _OUTCOMES: dict[str | None, PredictedOutcome] = {
 }
 
 
+def check_selection(
+    action: str, message_filter: MessageFilter, select_all: bool, max_messages: int, force: bool
+) -> None:
+    """The guardrails of every destructive command: a filter or --all, and a size cap."""
+    if max_messages < 1:
+        raise UsageError("--max-messages must be at least 1")
+    if message_filter.is_empty and not select_all:
+        raise RefusedError(
+            f"refusing to {action} without a filter: pass --error-type, --max-age, --query … "
+            "or --all if you really mean every message"
+        )
+    if max_messages > MAX_MESSAGES_WITHOUT_FORCE and not force:
+        raise RefusedError(
+            f"--max-messages {max_messages} is above {MAX_MESSAGES_WITHOUT_FORCE}: "
+            f"add --force, or {action} in smaller runs"
+        )
+
+
 @dataclass(frozen=True)
 class RedriveOptions:
     to: str | None = None
     select_all: bool = False
-    max_messages: int = 100
+    max_messages: int = DEFAULT_MAX_MESSAGES
     force: bool = False
     batch_size: int = SQS_BATCH_MAX
     rate: float | None = None
@@ -74,20 +93,9 @@ class RedriveOptions:
             raise UsageError("--rate must be a positive number of messages a second")
         if not 0 <= self.jitter_s <= MAX_DELAY_S:
             raise UsageError("--jitter must be between 0s and 15m (SQS's longest delay)")
-        if self.max_messages < 1:
-            raise UsageError("--max-messages must be at least 1")
         if self.canary < 0 or (self.canary and self.canary >= self.max_messages):
             raise UsageError("--canary must be smaller than --max-messages")
-        if message_filter.is_empty and not self.select_all:
-            raise RefusedError(
-                "refusing to redrive without a filter: pass --error-type, --max-age, --query … "
-                "or --all if you really mean every message"
-            )
-        if self.max_messages > MAX_MESSAGES_WITHOUT_FORCE and not self.force:
-            raise RefusedError(
-                f"--max-messages {self.max_messages} is above {MAX_MESSAGES_WITHOUT_FORCE}: "
-                "add --force, or move in smaller runs"
-            )
+        check_selection("redrive", message_filter, self.select_all, self.max_messages, self.force)
 
 
 @dataclass
@@ -119,28 +127,62 @@ class _Tally:
     sent_keys: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where the selection comes from: a DLQ whose scan holds it (the messages are deleted
+    there once copied), or an export file being replayed (nothing to hold or delete)."""
+
+    label: str  # the DLQ's ARN, or the file's path
+    fifo: bool
+    depth: int
+    scan: Scan | None = None
+
+    @classmethod
+    def queue(cls, info: QueueInfo, scan: Scan) -> Origin:
+        return cls(info.arn, info.fifo, info.depth, scan)
+
+    def coverage(self, read: int, stopped_because: str) -> Coverage:
+        if self.scan is None:
+            return Coverage(
+                scanned=read,
+                approximate_depth=self.depth,
+                complete=read >= self.depth,
+                stopped_because=stopped_because,
+            )
+        return Coverage(
+            scanned=self.scan.scanned,
+            approximate_depth=self.depth,
+            complete=self.scan.complete,
+            stopped_because=self.scan.stopped_because,
+        )
+
+
 class Redrive:
-    """One redrive run over a selection the scan holds."""
+    """One run over a selection: from a held DLQ (redrive) or from a file (replay)."""
 
     def __init__(
         self,
         *,
-        scan: Scan,
-        dlq: QueueInfo,
+        origin: Origin,
         selection: list[Selected],
         options: RedriveOptions,
         message_filter: MessageFilter,
         resolver: TargetResolver,
-        detector: ReturnDetector,
+        detector: ReturnDetector | None,
         journal: Journal | None,
+        command: str = "redrive",
+        read: int = 0,
+        stopped_reading: str = "end of file",
         run_id: str | None = None,
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.scan = scan
-        self.dlq = dlq
+        self.origin = origin
+        self.scan = origin.scan
+        self.command = command
+        self.coverage = origin.coverage(read, stopped_reading)
         self.options = options
         self.message_filter = message_filter
         self.detector = detector
@@ -149,7 +191,8 @@ class Redrive:
         self.clock = clock
         self.sleep = sleep
         self.rng = rng or random.Random()
-        self.mover = Mover(scan.sqs, dlq.url, fifo=dlq.fifo, retry=retry)
+        source = (self.scan.sqs, self.scan.url) if self.scan else None
+        self.mover = Mover(source, fifo=origin.fifo, retry=retry)
         self.started = clock()
         self.warnings: list[str] = []
         self.entries = self._plan_entries(selection, resolver)
@@ -172,11 +215,12 @@ class Redrive:
 
     def hold_for_confirmation(self) -> None:
         """A person may take a while to answer: hold the selection long enough."""
-        self.scan.renew_hold(max(self.scan.hold_s, CONFIRMATION_HOLD_S))
+        if self.scan:
+            self.scan.renew_hold(max(self.scan.hold_s, CONFIRMATION_HOLD_S))
 
     def _plan_entries(self, selection: list[Selected], resolver: TargetResolver) -> list[_Entry]:
         delays = jitter_delays(
-            len(selection), 0 if self.dlq.fifo else self.options.jitter_s, self.rng
+            len(selection), 0 if self.origin.fifo else self.options.jitter_s, self.rng
         )
         entries = []
         uncounted = young = 0
@@ -209,7 +253,7 @@ class Redrive:
                 f"{young} messages are younger than their target's visibility timeout: they may "
                 "still be valid or be retried by the pipeline itself"
             )
-        if self.dlq.fifo and self.options.jitter_s:
+        if self.origin.fifo and self.options.jitter_s:
             self.warnings.append(
                 "FIFO has no per-message delay: --jitter paces the run by sleeping between batches"
             )
@@ -225,8 +269,9 @@ class Redrive:
         targets = {e.target.info.arn for e in self.entries if e.target}
         return RedriveReport(
             run_id=self.run_id,
+            kind="replay" if self.scan is None else "redrive",
             dry_run=dry_run,
-            source=self.dlq.arn,
+            source=self.origin.label,
             target=next(iter(targets)) if len(targets) == 1 else None,
             selected=len(self.entries),
             sent=tally.sent,
@@ -235,12 +280,7 @@ class Redrive:
             possible_duplicates=tally.possible_duplicates,
             planned=[self._planned(e) for e in self.entries if not e.refused],
             duration_s=round(self.clock() - self.started, 3),
-            coverage=Coverage(
-                scanned=self.scan.scanned,
-                approximate_depth=self.dlq.depth,
-                complete=self.scan.complete,
-                stopped_because=self.scan.stopped_because,
-            ),
+            coverage=self.coverage if self.scan is None else self.origin.coverage(0, ""),
             warnings=self.warnings,
             **extra,
         )
@@ -259,7 +299,7 @@ class Redrive:
             redrive_count=entry.redrive_count,
             message_group_id=message.message_group_id,
             predicted_outcome=_OUTCOMES.get(message.ledger_status, "will run")
-            if self.detector.ledger
+            if self.detector and self.detector.ledger
             else None,
         )
 
@@ -273,8 +313,8 @@ class Redrive:
         tally = _Tally()
         if self.journal:
             self.journal.start(
-                "redrive",
-                source=self.dlq.arn,
+                self.command,
+                source=self.origin.label,
                 target=sorted({e.target.info.arn for e in movable if e.target}),
                 filters=self.message_filter.describe(),
                 options={k: v for k, v in vars(self.options).items()},
@@ -332,10 +372,11 @@ class Redrive:
             batch = self._skip_broken_groups(batch, broken_groups, tally)
             if not batch:
                 continue
-            self.scan.renew_hold_if_due()
+            if self.scan:
+                self.scan.renew_hold_if_due()
             if bucket:
                 bucket.acquire(len(batch))
-            if self.dlq.fifo and self.options.jitter_s:
+            if self.origin.fifo and self.options.jitter_s:
                 # Spread the run over about --jitter, since FIFO cannot delay messages.
                 self.sleep(self.rng.uniform(0, 2 * self.options.jitter_s / len(batches)))
             self._move(batch, tally, broken_groups)
@@ -345,7 +386,10 @@ class Redrive:
                 since_check >= BREAKER_CHECK_BATCHES
                 or self.clock() - last_check >= BREAKER_CHECK_INTERVAL_S
             )
-            if breaker and self.options.stop_after_failures and due and number < len(batches) - 1:
+            watching = breaker and self.detector and self.options.stop_after_failures
+            if watching and due and number < len(batches) - 1:
+                assert self.detector is not None
+                assert self.options.stop_after_failures is not None
                 last_check, since_check = self.clock(), 0
                 returns = self.detector.check(tally.sent_digests, tally.sent_keys[-100:])
                 if returns.failures >= self.options.stop_after_failures:
@@ -359,7 +403,8 @@ class Redrive:
         outcome = self.mover.move(target.sqs, target.info.url, outgoing)
         by_id = {o.entry_id: e for o, e in zip(outgoing, batch, strict=True)}
         for entry_id in outcome.deleted:
-            self.scan.forget(by_id[entry_id].message_id)
+            if self.scan:
+                self.scan.forget(by_id[entry_id].message_id)
         for entry_id in outcome.sent:
             message = by_id[entry_id].selected.message
             tally.sent_digests.append(message.body_sha256)
@@ -409,7 +454,7 @@ class Redrive:
                 "AWSTraceHeader": {"DataType": "String", "StringValue": system["AWSTraceHeader"]}
             }
         group = system.get("MessageGroupId")
-        if self.dlq.fifo:
+        if self.origin.fifo:
             send["MessageGroupId"] = group
             # Fresh per run and stable across this run's retries: a retried send is
             # deduplicated, while an old deduplication id could make SQS drop the copy.
@@ -459,19 +504,22 @@ class Redrive:
 
     def _canary(self, tally: _Tally, size: int) -> CanaryResult:
         """Wait, then look for the canaries back in the DLQ (and in the ledger)."""
+        detector = self.detector
+        assert detector is not None, "a canary needs a DLQ to watch"
         digests, keys = tally.sent_digests[:size], tally.sent_keys[:size]
         waited = 0.0
         while waited < self.options.canary_wait_s:
             pause = min(CANARY_POLL_S, self.options.canary_wait_s - waited)
             self.sleep(pause)
             waited += pause
-            self.scan.renew_hold_if_due()
-            if self.detector.ledger is None:
+            if self.scan:
+                self.scan.renew_hold_if_due()
+            if detector.ledger is None:
                 continue
-            early = self.detector.check((), keys)
+            early = detector.check((), keys)
             if early.failures or early.completed_in_ledger == len(set(keys)):
                 break  # the ledger has decided: no need to wait out the rest
-        returns = self.detector.check(digests, keys)
+        returns = detector.check(digests, keys)
         completed = returns.completed_in_ledger
         passed = returns.failures == 0 and (completed is None or completed >= len(set(keys)))
         if returns.failures:
@@ -555,12 +603,13 @@ def _summary(report: RedriveReport) -> dict[str, Any]:
     }
 
 
-def take(selection: Iterable[Selected], scan: Scan, limit: int) -> list[Selected]:
-    """The first `limit` matches; the scan stops there."""
+def take(selection: Iterable[Selected], limit: int, scan: Scan | None = None) -> list[Selected]:
+    """The first `limit` matches; the scan, if any, stops there."""
     taken: list[Selected] = []
     for chosen in selection:
         taken.append(chosen)
         if len(taken) >= limit:
-            scan.stop(f"reached --max-messages ({limit})")
+            if scan:
+                scan.stop(f"reached --max-messages ({limit})")
             break
     return taken

@@ -8,7 +8,7 @@ from dlqctl.aws.session import AwsSession
 from dlqctl.aws.sqs import RawMessage, SqsGateway
 from dlqctl.core.queues import describe, open_queue
 from dlqctl.core.scan import in_flight_room
-from dlqctl.errors import RefusedError
+from dlqctl.errors import RefusedError, UsageError
 from dlqctl.models import QueueInfo
 
 
@@ -19,9 +19,12 @@ class Target:
 
 
 class TargetResolver:
-    """Explicit --to, else the message's DeadLetterQueueSourceArn, else the DLQ's only source."""
+    """Explicit --to, else the message's DeadLetterQueueSourceArn, else the DLQ's only source.
 
-    def __init__(self, aws: AwsSession, dlq: QueueInfo, explicit: str | None) -> None:
+    Without a DLQ (a replay from a file) the target must be explicit.
+    """
+
+    def __init__(self, aws: AwsSession, dlq: QueueInfo | None, explicit: str | None) -> None:
         self.aws = aws
         self.dlq = dlq
         self.explicit = explicit
@@ -37,6 +40,8 @@ class TargetResolver:
         return self._cache[queue]
 
     def _only_source(self) -> str:
+        if self.dlq is None:
+            raise UsageError("pass --to QUEUE: a file does not say where its messages go")
         sources = self.dlq.sources
         if len(sources) == 1:
             # Sources share the DLQ's region and account (SQS requires it): name them by ARN.
@@ -52,8 +57,15 @@ class TargetResolver:
         )
 
 
-def preflight(dlq: QueueInfo, target: QueueInfo) -> None:
+def preflight(dlq: QueueInfo | None, target: QueueInfo) -> None:
     """Refuse a target that cannot or should not take the DLQ's messages."""
+    if in_flight_room(target) <= 0:
+        raise RefusedError(
+            f"{target.name} has {target.in_flight} messages in flight, near SQS's quota: "
+            "wait for its consumers to catch up"
+        )
+    if dlq is None:
+        return
     if target.arn == dlq.arn:
         raise RefusedError(f"the target {target.name} is the DLQ itself: pass --to another queue")
     if target.fifo != dlq.fifo:
@@ -70,11 +82,6 @@ def preflight(dlq: QueueInfo, target: QueueInfo) -> None:
         raise RefusedError(
             f"{dlq.name}'s RedriveAllowPolicy does not list {target.name} as a source: "
             "check the target, or fix the policy if it is wrong"
-        )
-    if in_flight_room(target) <= 0:
-        raise RefusedError(
-            f"{target.name} has {target.in_flight} messages in flight, near SQS's quota: "
-            "wait for its consumers to catch up"
         )
 
 

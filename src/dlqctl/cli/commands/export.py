@@ -1,0 +1,131 @@
+"""`dlqctl export` and `dlqctl purge`: archive messages to a file, and delete them."""
+
+import functools
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dlqctl.cli.app import app
+from dlqctl.cli.common import Invocation, command
+from dlqctl.cli.moving import can_prompt, graceful_interrupt
+from dlqctl.cli.output import OutputFormat
+from dlqctl.cli.render import archive_view
+from dlqctl.core.journal import default_archive_path
+from dlqctl.core.queue_ref import parse_queue_ref
+from dlqctl.errors import ExitCode, RefusedError
+from dlqctl.models import ArchiveReport
+
+GROUPS = ("aws", "classify", "filters", "selection", "output")
+
+
+@command(app, "export", groups=GROUPS)
+def export(
+    inv: Invocation,
+    queue: Annotated[
+        str | None, typer.Argument(help="Queue name, URL or ARN (default: the --pipeline's DLQ).")
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="New JSONL file to write (never overwritten; mode 0600).")
+    ] = Path("export.jsonl"),
+    delete: Annotated[
+        bool,
+        typer.Option(
+            "--delete",
+            help="Delete the exported messages from the queue, once the file is on disk.",
+        ),
+    ] = False,
+) -> None:
+    """Write messages to a JSONL file with full fidelity; the queue keeps them unless --delete.
+
+    Each line holds the body exactly, every message attribute (binary as base64), the
+    system attributes, group and deduplication ids and the send time, so `dlqctl replay`
+    can put it back. --delete follows the destructive rules: a filter or --all, at most
+    --max-messages, and --yes without a terminal.
+
+    **Examples:**
+
+        dlqctl export orders-dlq --out incident-42.jsonl
+
+        dlqctl export orders-dlq --error-type PoisonPayloadError --out poison.jsonl --delete --yes
+    """
+    _archive(inv, queue, out, delete=delete, purging=False)
+
+
+@command(app, "purge", groups=GROUPS)
+def purge(
+    inv: Invocation,
+    queue: Annotated[
+        str | None, typer.Argument(help="Queue name, URL or ARN (default: the --pipeline's DLQ).")
+    ] = None,
+    archive: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to archive first [default: $XDG_STATE_HOME/dlqctl/archive/QUEUE-TIME.jsonl]."
+        ),
+    ] = None,
+    no_archive: Annotated[
+        bool, typer.Option("--no-archive", help="Delete without keeping a copy.")
+    ] = False,
+) -> None:
+    """Delete selected messages from a queue, after archiving them to a file.
+
+    Needs a filter or --all, deletes at most --max-messages (default 100), asks first
+    unless --yes. The archive is written and fsynced before the first delete; `dlqctl
+    replay` can bring the messages back.
+
+    **Examples:**
+
+        dlqctl purge orders-dlq --error-type PoisonPayloadError --max-age 7d
+
+        dlqctl purge orders-dlq --all --max-messages 1000 --yes -o json | jq '.file'
+    """
+    name = inv.queue(queue)
+    path = None if no_archive else (archive or default_archive_path(parse_queue_ref(name).name))
+    _archive(inv, name, path, delete=True, purging=True)
+
+
+def _archive(
+    inv: Invocation, queue: str | None, out: Path | None, *, delete: bool, purging: bool
+) -> None:
+    name = inv.queue(queue)
+    if delete and not (inv.values.get("yes") or can_prompt()):
+        raise RefusedError("no terminal to confirm on: pass --yes")
+
+    def confirm(count: int) -> bool:
+        if inv.values.get("yes"):
+            return True
+        kept = f" (archived in {out})" if out else " with no archive"
+        return typer.confirm(f"Delete {count} messages from {name}{kept}?", default=False, err=True)
+
+    with graceful_interrupt(inv.out) as stop, inv.out.progress(f"scanning {name}") as on_progress:
+        run = inv.api.purge if purging else functools.partial(inv.api.export, delete=delete)
+        report = run(
+            name,
+            out,
+            inv.message_filter(),
+            select_all=inv.values.get("select_all", False),
+            max_messages=inv.values.get("max_messages"),
+            force=inv.values.get("force", False),
+            confirm=confirm,
+            journal=inv.values.get("journal"),
+            stop=stop,
+            max_scan=inv.values.get("max_scan"),
+            on_progress=on_progress,
+        )
+    _show(inv, report)
+    if report.interrupted:
+        raise typer.Exit(int(ExitCode.INTERRUPTED))
+    if report.failed:
+        raise typer.Exit(int(ExitCode.PARTIAL))
+
+
+def _show(inv: Invocation, report: ArchiveReport) -> None:
+    if inv.out.format is OutputFormat.table:
+        inv.out.console.print(archive_view(report))
+        for warning in report.warnings:
+            inv.out.warn(warning)
+    elif inv.out.format is OutputFormat.json:
+        inv.out.emit(report)
+    else:
+        inv.out.emit_lines([report])
