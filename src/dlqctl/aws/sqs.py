@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from dlqctl.aws.errors import aws_call
+from dlqctl.errors import AwsError, TransientAwsError
 
 SQS_BATCH_MAX = 10
 
@@ -106,6 +108,43 @@ class SqsGateway:
             response = self.client.send_message_batch(QueueUrl=url, Entries=list(entries))
         return _batch_result(response, "MessageId")
 
+    # -- SQS's own server-side move tasks ------------------------------------------------
+
+    def start_move_task(
+        self, source_arn: str, destination_arn: str | None, rate: int | None
+    ) -> str:
+        kwargs: dict[str, Any] = {"SourceArn": source_arn}
+        if destination_arn:
+            kwargs["DestinationArn"] = destination_arn
+        if rate:
+            kwargs["MaxNumberOfMessagesPerSecond"] = rate
+        return str(self._move_task_call("StartMessageMoveTask", source_arn, kwargs)["TaskHandle"])
+
+    def list_move_tasks(self, source_arn: str) -> list[dict[str, Any]]:
+        kwargs = {"SourceArn": source_arn, "MaxResults": 10}
+        return list(
+            self._move_task_call("ListMessageMoveTasks", source_arn, kwargs).get("Results", [])
+        )
+
+    def cancel_move_task(self, task_handle: str) -> int:
+        kwargs = {"TaskHandle": task_handle}
+        response = self._move_task_call("CancelMessageMoveTask", task_handle, kwargs)
+        return int(response.get("ApproximateNumberOfMessagesMoved", 0))
+
+    def _move_task_call(
+        self, operation: str, resource: str, kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        method = getattr(self.client, _snake(operation))
+        try:
+            with aws_call("sqs", resource):
+                return dict(method(**kwargs))
+        except NotImplementedError:  # moto in-process
+            raise _not_implemented(operation) from None
+        except TransientAwsError as exc:
+            if type(exc) is TransientAwsError:  # a 5xx, not throttling or the network:
+                raise _not_implemented(operation) from exc  # moto's server answers 500
+            raise
+
     def delete_batch(self, url: str, entries: Sequence[tuple[str, str]]) -> BatchResult:
         """DeleteMessageBatch for (entry id, receipt handle) pairs."""
         with aws_call("sqs", url):
@@ -114,6 +153,17 @@ class SqsGateway:
                 Entries=[{"Id": entry_id, "ReceiptHandle": handle} for entry_id, handle in entries],
             )
         return _batch_result(response, None)
+
+
+def _snake(operation: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
+
+
+def _not_implemented(operation: str) -> AwsError:
+    return AwsError(
+        f"this endpoint does not implement {operation} (moto and some emulators do not): "
+        "use `dlqctl redrive`, which works everywhere"
+    )
 
 
 def _batch_result(response: dict[str, Any], id_key: str | None) -> BatchResult:

@@ -2,11 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
+from typing import Annotated, Any
 
 import typer
+from typer._click.exceptions import ClickException
+from typer.core import TyperGroup
 
 from dlqctl import __version__
+
+
+class OneLineErrors(TyperGroup):
+    """Usage errors as one line on stderr, like every other dlqctl error (design §3),
+    instead of Typer's multi-line panel."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        standalone_mode: bool = True,
+        **kwargs: Any,
+    ) -> Any:
+        try:
+            code = super().main(args, prog_name, standalone_mode=False, **kwargs)
+        except ClickException as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                exc.show()  # `dlqctl` alone: the help, as a usage error
+            else:
+                where = exc.ctx.command_path if getattr(exc, "ctx", None) else "dlqctl"  # type: ignore[attr-defined]
+                sys.stderr.write(f"dlqctl: error: {exc.format_message()} (see {where} --help)\n")
+            code = exc.exit_code
+        except typer.Abort:
+            sys.stderr.write("dlqctl: error: aborted\n")
+            code = 1
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
 
 app = typer.Typer(
     name="dlqctl",
@@ -19,6 +51,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     rich_markup_mode="markdown",
+    cls=OneLineErrors,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -46,6 +79,7 @@ from dlqctl.cli.commands import (  # noqa: E402
     export,
     history,
     inspect,
+    move_task,
     peek,
     queues,
     redrive,
@@ -53,4 +87,15 @@ from dlqctl.cli.commands import (  # noqa: E402
     watch,
 )
 
-__all__ = ["app", "export", "history", "inspect", "peek", "queues", "redrive", "replay", "watch"]
+__all__ = [
+    "app",
+    "export",
+    "history",
+    "inspect",
+    "move_task",
+    "peek",
+    "queues",
+    "redrive",
+    "replay",
+    "watch",
+]
