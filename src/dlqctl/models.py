@@ -177,6 +177,7 @@ class PlannedMessage(_Model):
     target: str
     body_sha256: str
     body_bytes: int
+    idempotency_key: str
     redrive_count: int
     message_group_id: str | None = None
     predicted_outcome: PredictedOutcome | None = None

@@ -49,6 +49,13 @@ class AwsSession:
                 self._session = boto3.Session(
                     profile_name=self.settings.profile, region_name=region
                 )
+                if _is_loopback(self.settings.endpoint_url) and not self._session.get_credentials():
+                    # A local emulator (the lab) accepts any keys; AWS itself is never asked.
+                    self._session = boto3.Session(
+                        aws_access_key_id="testing",
+                        aws_secret_access_key="testing",  # noqa: S106 - emulator keys
+                        region_name=region,
+                    )
         return self._session
 
     def client(self, service: str, region: str | None = None) -> Any:
@@ -114,6 +121,11 @@ class AwsSession:
     def _mixes_local_sqs_with_aws(self, client: Any, region: str | None) -> bool:
         sqs_local = not _is_aws_endpoint(self.client("sqs", region).meta.endpoint_url)
         return sqs_local and _is_aws_endpoint(client.meta.endpoint_url)
+
+
+def _is_loopback(url: str | None) -> bool:
+    host = urlparse(url).hostname if url else None
+    return host in ("127.0.0.1", "localhost", "::1")
 
 
 def _is_aws_endpoint(url: str) -> bool:

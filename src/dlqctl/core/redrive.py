@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dlqctl.aws.sqs import SQS_BATCH_MAX, RawMessage
+from dlqctl.core.classify import TIMEOUT
 from dlqctl.core.filters import MessageFilter
 from dlqctl.core.journal import Journal
 from dlqctl.core.moving import Mover, Outgoing, RetryPolicy
@@ -27,6 +28,7 @@ from dlqctl.errors import ExitCode, RefusedError, UsageError
 from dlqctl.models import (
     CanaryResult,
     Coverage,
+    DlqMessage,
     FailedEntry,
     PlannedMessage,
     PredictedOutcome,
@@ -296,11 +298,10 @@ class Redrive:
             target=entry.target.info.arn,
             body_sha256=message.body_sha256,
             body_bytes=message.body_bytes,
+            idempotency_key=message.idempotency_key,
             redrive_count=entry.redrive_count,
             message_group_id=message.message_group_id,
-            predicted_outcome=_OUTCOMES.get(message.ledger_status, "will run")
-            if self.detector and self.detector.ledger
-            else None,
+            predicted_outcome=_predict(message) if self.detector and self.detector.ledger else None,
         )
 
     # -- execute ---------------------------------------------------------------------
@@ -548,6 +549,14 @@ class _Progress:
         self.done += n
         if self.callback:
             self.callback(self.done, self.total)
+
+
+def _predict(message: DlqMessage) -> PredictedOutcome:
+    """What the pipeline's worker will do with the copy, judging by the ledger."""
+    stale = message.error_source == "ledger" and message.error_type == TIMEOUT
+    if message.ledger_status == spec.STATUS_INFLIGHT and stale:
+        return "will run"  # the claim outlived the worker timeout: the next worker takes over
+    return _OUTCOMES.get(message.ledger_status, "will run")
 
 
 def _redrive_count(raw: RawMessage) -> int:

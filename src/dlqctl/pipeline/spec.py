@@ -53,3 +53,53 @@ FAILURE_MODES: Final = ("none", "poison", "timeout", "error-rate:P")
 MAIN_QUEUE_NAME: Final = "dlq-pipeline-main"
 DLQ_NAME: Final = "dlq-pipeline-dlq"
 LEDGER_TABLE_NAME: Final = "dlq-pipeline-ledger"
+
+# The ingest API refuses bodies the queue could not take (413).
+QUEUE_MAX_MESSAGE_BYTES: Final = 262_144
+
+# Error types the worker records in the ledger and in its logs.
+POISON_ERROR: Final = "PoisonPayloadError"
+DOWNSTREAM_ERROR: Final = "DownstreamError"
+TIMEOUT_ERROR: Final = "Timeout"
+
+# Handler configuration, passed as Lambda environment variables.
+ENV_QUEUE_URL: Final = "QUEUE_URL"
+ENV_LEDGER_TABLE: Final = "LEDGER_TABLE"
+ENV_FAILURE_MODE_PARAMETER: Final = "FAILURE_MODE_PARAMETER"
+ENV_FAILURE_MODE_CACHE_S: Final = "FAILURE_MODE_CACHE_S"
+ENV_LEDGER_TTL_DAYS: Final = "LEDGER_TTL_DAYS"
+FAILURE_MODE_CACHE_S: Final = 30
+
+# Observability: the worker's structured logs and EMF metrics.
+SERVICE_NAME: Final = "dlq-pipeline"
+METRICS_NAMESPACE: Final = "DlqPipeline"
+METRIC_PROCESSED: Final = "Processed"
+METRIC_FAILED: Final = "Failed"
+METRIC_IDEMPOTENCY_HIT: Final = "IdempotencyHit"
+
+# The lab compresses time so a GameDay takes minutes: the same ratios, smaller numbers.
+LAB_WORKER_TIMEOUT_S: Final = 1
+LAB_VISIBILITY_S: Final = LAB_WORKER_TIMEOUT_S * VISIBILITY_MULTIPLIER
+LAB_FAILURE_MODE_CACHE_S: Final = 1
+
+# Field names in the handlers' JSON log lines, which the stack's metric filters and
+# Logs Insights queries (and so the runbooks) select on.
+LOG_FIELD_ERROR_TYPE: Final = "errorType"
+LOG_FIELD_IDEMPOTENCY_KEY: Final = "idempotency_key"
+LOG_FIELD_CORRELATION_ID: Final = "correlation_id"
+LOG_FIELD_MESSAGE_ID: Final = "message_id"
+# The EMF dimension on METRIC_FAILED, and the namespace of the log-derived error counts.
+METRIC_DIMENSION_ERROR_TYPE: Final = "ErrorType"
+LOG_METRICS_NAMESPACE: Final = f"{METRICS_NAMESPACE}/Logs"
+
+# CloudFormation output keys of the deployed stack: `dlqctl config import-stack` reads them.
+OUTPUT_API_URL: Final = "ApiUrl"
+OUTPUT_MAIN_QUEUE_URL: Final = "MainQueueUrl"
+OUTPUT_MAIN_QUEUE_ARN: Final = "MainQueueArn"
+OUTPUT_DLQ_URL: Final = "DeadLetterQueueUrl"
+OUTPUT_DLQ_ARN: Final = "DeadLetterQueueArn"
+OUTPUT_LEDGER_TABLE: Final = "LedgerTableName"
+OUTPUT_FAILURE_MODE_PARAMETER: Final = "FailureModeParameterName"
+OUTPUT_ALARM_TOPIC_ARN: Final = "AlarmTopicArn"
+OUTPUT_OPERATOR_POLICY_ARN: Final = "OperatorPolicyArn"
+OUTPUT_DASHBOARD_NAME: Final = "DashboardName"

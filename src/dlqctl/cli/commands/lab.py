@@ -1,0 +1,241 @@
+"""`dlqctl lab`: the pipeline on moto's server on this machine, to break and to fix."""
+
+import os
+import shlex
+from typing import Annotated, Any
+
+import typer
+from rich.text import Text
+
+from dlqctl.cli.app import app
+from dlqctl.cli.common import Invocation, command
+from dlqctl.cli.output import OutputFormat
+from dlqctl.cli.render import inspect_view, redrive_view
+from dlqctl.errors import NotFoundError, UsageError
+from dlqctl.models import InspectReport, RedriveReport
+
+lab_app = typer.Typer(
+    name="lab",
+    help="A local lab: the pipeline (API → ingest → SQS → worker → ledger) on moto's server on 127.0.0.1.",
+    no_args_is_help=True,
+)
+app.add_typer(lab_app, name="lab")
+
+
+def _lab() -> Any:
+    """The lab's modules, which need the `lab` extra (moto's server, Powertools)."""
+    try:
+        from dlqctl.lab import control, environment, gameday, state, traffic
+    except ImportError as exc:
+        raise UsageError(
+            f"the lab needs extra packages ({exc.name}): pip install 'dlqctl[lab]'"
+        ) from None
+    return control, environment, gameday, state, traffic
+
+
+def _running() -> Any:
+    _, _, _, state, _ = _lab()
+    current = state.LabState.load()
+    if current is None or not state.alive(current.server_pid):
+        raise NotFoundError("no lab is running: start one with `dlqctl lab up`")
+    return current
+
+
+def _emit(inv: Invocation, document: dict[str, Any], text: str) -> None:
+    if inv.out.format is OutputFormat.table:
+        inv.out.console.print(text, markup=False)
+    elif inv.out.format is OutputFormat.json:
+        inv.out.emit(document)
+    else:
+        inv.out.emit_lines([document])
+
+
+@command(lab_app, "up", groups=("output",))
+def up(inv: Invocation) -> None:
+    """Start the lab in the background: server, resources from the pipeline spec, poller.
+
+    **Examples:**
+
+        dlqctl lab up && eval "$(dlqctl lab env)"
+    """
+    control, *_ = _lab()
+    started = control.up()
+    resources = started.resources
+    _emit(
+        inv,
+        {
+            "endpoint": resources.endpoint,
+            "resources": resources.as_dict(),
+            "server_pid": started.server_pid,
+            "poller_pid": started.poller_pid,
+        },
+        f"lab up at {resources.endpoint} (server pid {started.server_pid}, poller pid {started.poller_pid})\n"
+        f'next: eval "$(dlqctl lab env)"; dlqctl lab send --count 20 --poison-ratio 0.2; dlqctl queues',
+    )
+
+
+@command(lab_app, "down", groups=("output",))
+def down(inv: Invocation) -> None:
+    """Stop what `lab up` started. Safe to run twice.
+
+    **Examples:**
+
+        dlqctl lab down
+    """
+    control, *_ = _lab()
+    stopped = control.down()
+    _emit(
+        inv,
+        {"stopped": stopped},
+        "stopped " + ", ".join(stopped) if stopped else "no lab was running",
+    )
+
+
+@command(lab_app, "status", groups=("output",))
+def status(inv: Invocation) -> None:
+    """Endpoint, resources, queue depths, failure mode and poller health.
+
+    **Examples:**
+
+        dlqctl lab status -o json | jq '.queues'
+    """
+    control, *_ = _lab()
+    current = control.status()
+    if not current["running"]:
+        _emit(inv, current, "no lab is running: start one with `dlqctl lab up`")
+        return
+    poller = current["poller"]
+    lines = [
+        f"endpoint {current['endpoint']} · failure mode {current['failure_mode']} · up {current['uptime_s']}s"
+    ]
+    lines += [
+        f"{name}: visible {d['visible']} · in flight {d['in_flight']} · delayed {d['delayed']}"
+        for name, d in current["queues"].items()
+    ]
+    lines.append(
+        f"poller pid {poller['pid']}: {'healthy' if poller['healthy'] else 'NOT healthy'} (heartbeat {poller['heartbeat_age_s']}s ago)"
+    )
+    _emit(inv, current, "\n".join(lines))
+
+
+@command(lab_app, "send", groups=("output",))
+def send(
+    inv: Invocation,
+    count: Annotated[int, typer.Option(min=1, max=10_000, help="How many orders to post.")] = 10,
+    poison_ratio: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of orders marked poison.")
+    ] = 0.0,
+) -> None:
+    """Post orders through the real ingest handler (API Gateway events) into the lab.
+
+    **Examples:**
+
+        dlqctl lab send --count 50 --poison-ratio 0.1
+    """
+    _, environment, _, _, traffic = _lab()
+    current = _running()
+    os.environ.update(environment.environment(current.resources.endpoint, current.resources))
+    sent = traffic.send_orders(count, poison_ratio)
+    _emit(
+        inv,
+        {"accepted": sent.accepted, "rejected": sent.rejected, "poison": sent.poison},
+        f"accepted {sent.accepted} orders ({sent.poison} poison), rejected {sent.rejected}",
+    )
+
+
+@command(lab_app, "failure-mode", groups=("output",))
+def failure_mode(
+    inv: Invocation,
+    mode: Annotated[
+        str, typer.Argument(help="none, poison, timeout or error-rate:P (P from 0 to 1).")
+    ],
+) -> None:
+    """Flip the worker's failure mode (the SSM parameter), as a GameDay does.
+
+    **Examples:**
+
+        dlqctl lab failure-mode error-rate:0.3
+    """
+    _, environment, _, _, _ = _lab()
+    current = _running()
+    try:
+        environment.set_failure_mode(current.resources.endpoint, mode)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    value = environment.failure_mode(current.resources.endpoint)
+    _emit(inv, {"failure_mode": value}, f"failure mode is now {value}")
+
+
+@command(lab_app, "env", groups=())
+def env(inv: Invocation) -> None:
+    """Print `export` lines that point dlqctl and the AWS CLI at the running lab.
+
+    **Examples:**
+
+        eval "$(dlqctl lab env)"
+    """
+    _, environment, _, _, _ = _lab()
+    current = _running()
+    variables = environment.environment(current.resources.endpoint)
+    variables["DLQCTL_PIPELINE"] = environment.LAB_PIPELINE
+    for name, value in variables.items():
+        typer.echo(f"export {name}={shlex.quote(value)}")
+
+
+@command(lab_app, "demo", groups=("output",))
+def demo(
+    inv: Invocation,
+    orders: Annotated[int, typer.Option(min=4, max=500, help="Orders in the poison phase.")] = 24,
+    poison_ratio: Annotated[
+        float, typer.Option(min=0.05, max=0.9, help="Share of them marked poison.")
+    ] = 0.25,
+    burst: Annotated[
+        int, typer.Option(min=1, max=200, help="Orders sent during the timeout burst.")
+    ] = 8,
+) -> None:
+    """Run a whole DLQ GameDay unattended, in this process, in about a minute and a half.
+
+    Poison payloads and a timeout burst fill the DLQ; dlqctl inspects it, dry-runs a
+    redrive, and once the failure mode is back to `none` redrives the transient failures
+    behind a canary. Nothing is left running afterwards, also after Ctrl-C or an error.
+
+    **Examples:**
+
+        dlqctl lab demo
+
+        dlqctl lab demo --orders 8 --burst 4 -o json
+    """
+    _, _, gameday, state, _ = _lab()
+
+    def show(item: object) -> None:
+        if not inv.out.for_people:
+            return
+        if isinstance(item, InspectReport):
+            inv.out.console.print(inspect_view(item))
+        elif isinstance(item, RedriveReport):
+            inv.out.console.print(redrive_view(item))
+        else:
+            inv.out.console.print(Text(str(item), style="bold cyan"))
+
+    summary = gameday.run_gameday(
+        show,
+        orders=orders,
+        poison_ratio=poison_ratio,
+        burst=burst,
+        workdir=state.lab_dir(),
+    )
+    document = {
+        "sent": summary.sent,
+        "poison": summary.poison,
+        "reached_dlq": summary.reached_dlq,
+        "redriven": summary.redriven,
+        "recovered": summary.recovered,
+        "left_in_dlq": summary.left_in_dlq,
+        "seconds": summary.seconds,
+    }
+    _emit(
+        inv,
+        document,
+        f"GameDay done in {summary.seconds}s: sent {summary.sent}, {summary.reached_dlq} reached the DLQ, "
+        f"{summary.recovered} recovered by the redrive, {summary.left_in_dlq} poison left for a person",
+    )
