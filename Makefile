@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint unit e2e docs clean lock
+.PHONY: test lint unit e2e docs clean lock demo
 
 # constraints.txt pins what CI and every developer install, so runs are reproducible
 # (docs/cli.md is generated from --help and depends on typer's exact layout).
@@ -13,6 +13,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+## make demo: the lab's GameDay, end to end, on moto's server on 127.0.0.1
+demo: $(STAMP)
+	$(BIN)/dlqctl lab demo
 
 ## make test: lint, type-check and the whole suite
 test: lint

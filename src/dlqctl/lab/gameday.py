@@ -8,7 +8,6 @@ look at. The server and the poller are threads of this process, so nothing outli
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import time
@@ -31,6 +30,7 @@ from dlqctl.lab.environment import (
     environment,
     set_failure_mode,
 )
+from dlqctl.lab.logs import pipeline_logs_to
 from dlqctl.lab.poller import Poller
 from dlqctl.lab.server import ThreadedServer
 from dlqctl.lab.traffic import send_orders
@@ -51,32 +51,12 @@ class GameDaySummary:
 
 
 @contextmanager
-def quiet_pipeline(log: Path) -> Iterator[None]:
-    """The handlers' JSON logs go to a file (tail it to watch); the terminal tells the story."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("a") as sink:
-        handlers = [h for lg in (worker.logger, ingest.logger) for h in lg.handlers]
-        streams = [h.setStream(sink) for h in handlers if isinstance(h, logging.StreamHandler)]
-        werkzeug = logging.getLogger("werkzeug")
-        level = werkzeug.level
-        werkzeug.setLevel(logging.ERROR)  # moto's server logs every request
-        os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"  # EMF lines would go to the terminal
-        try:
-            yield
-        finally:
-            werkzeug.setLevel(level)
-            for handler, stream in zip(
-                [h for h in handlers if isinstance(h, logging.StreamHandler)], streams, strict=True
-            ):
-                handler.setStream(stream)
-
-
-@contextmanager
 def running_lab(show: Show, log: Path) -> Iterator[LabResources]:
     """Server, resources and poller for the length of the block; all stopped after it."""
     saved = dict(os.environ)
     stop = threading.Event()
-    with quiet_pipeline(log):
+    with pipeline_logs_to(log):
+        os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"  # EMF lines would fill the terminal
         server = ThreadedServer()
         endpoint = server.start()
         thread: threading.Thread | None = None

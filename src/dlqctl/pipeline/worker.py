@@ -38,7 +38,9 @@ from dlqctl.pipeline.ledger import Claim, Ledger
 
 logger = Logger(service=spec.SERVICE_NAME)
 metrics = Metrics(namespace=spec.METRICS_NAMESPACE, service=spec.SERVICE_NAME)
-processor = BatchProcessor(event_type=EventType.SQS)
+# Report every failed record, even when all failed, rather than raising: the outcome in
+# SQS is the same, and the response says exactly which records failed.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 class InFlightElsewhere(Exception):

@@ -132,10 +132,13 @@ def send(
 
         dlqctl lab send --count 50 --poison-ratio 0.1
     """
-    _, environment, _, _, traffic = _lab()
+    _, environment, _, state, traffic = _lab()
     current = _running()
     os.environ.update(environment.environment(current.resources.endpoint, current.resources))
-    sent = traffic.send_orders(count, poison_ratio)
+    from dlqctl.lab.logs import pipeline_logs_to
+
+    with pipeline_logs_to(state.lab_dir() / "ingest.log"):
+        sent = traffic.send_orders(count, poison_ratio)
     _emit(
         inv,
         {"accepted": sent.accepted, "rejected": sent.rejected, "poison": sent.poison},
