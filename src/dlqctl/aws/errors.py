@@ -104,7 +104,8 @@ def _translate_client_error(exc: ClientError, service: str, resource: str) -> Dl
     if codes & _ACCESS_DENIED:
         return AccessDeniedError(
             f"access denied: {action} on {resource} was refused; "
-            f"grant {action} on it to your role or use another --profile",
+            f"grant {action} on it to your role (`dlqctl iam-policy` prints a policy) or use "
+            "another --profile",
             {"action": action, "resource": resource},
         )
     if codes & _BAD_CREDENTIALS:

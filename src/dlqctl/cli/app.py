@@ -78,6 +78,7 @@ def main(
 from dlqctl.cli.commands import (  # noqa: E402
     export,
     history,
+    iam_policy,
     inspect,
     lab,
     move_task,
@@ -92,6 +93,7 @@ __all__ = [
     "app",
     "export",
     "history",
+    "iam_policy",
     "inspect",
     "lab",
     "move_task",

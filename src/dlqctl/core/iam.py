@@ -1,0 +1,109 @@
+"""The least-privilege IAM policy for running dlqctl against one pipeline.
+
+Exactly the actions dlqctl calls, on exactly the pipeline's resources; `*` only where AWS
+allows nothing narrower (ListQueues, CloudWatch GetMetricData), each with its reason.
+Batch APIs are authorized by their single-message action (SendMessageBatch by
+sqs:SendMessage, and so on), so they need no entries of their own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+READ_DLQ = [
+    "sqs:GetQueueUrl",
+    "sqs:GetQueueAttributes",
+    "sqs:ListDeadLetterSourceQueues",
+    "sqs:ReceiveMessage",
+    "sqs:ChangeMessageVisibility",
+]
+CHANGE_DLQ = [
+    "sqs:DeleteMessage",
+    "sqs:StartMessageMoveTask",
+    "sqs:ListMessageMoveTasks",
+    "sqs:CancelMessageMoveTask",
+]
+WRITE_TARGET = ["sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:SendMessage"]
+READ_LEDGER = ["dynamodb:BatchGetItem"]
+USE_KEY_READ = ["kms:Decrypt"]
+USE_KEY_WRITE = ["kms:Decrypt", "kms:GenerateDataKey"]
+
+
+def key_arn(key_id: str, queue_arn: str) -> str | None:
+    """The ARN of a queue's customer-managed key; None for SQS-managed encryption."""
+    if not key_id or key_id == "alias/aws/sqs":
+        return None
+    if key_id.startswith("arn:"):
+        return key_id
+    _, partition, _, region, account = queue_arn.split(":")[:5]
+    kind = "alias" if key_id.startswith("alias/") else "key"
+    return f"arn:{partition}:kms:{region}:{account}:{kind}/{key_id.removeprefix('alias/')}"
+
+
+def ledger_arn(table: str, queue_arn: str) -> str:
+    if table.startswith("arn:"):
+        return table
+    _, partition, _, region, account = queue_arn.split(":")[:5]
+    return f"arn:{partition}:dynamodb:{region}:{account}:table/{table}"
+
+
+def operator_policy(
+    *,
+    dlq_arn: str,
+    target_arns: list[str],
+    ledger_table: str | None = None,
+    key_arns: list[str] | None = None,
+    read_only: bool = False,
+) -> dict[str, Any]:
+    statements: list[dict[str, Any]] = [
+        {"Sid": "ReadTheDlq", "Effect": "Allow", "Action": READ_DLQ, "Resource": [dlq_arn]},
+        {
+            "Sid": "FindQueues",
+            "Effect": "Allow",
+            "Action": ["sqs:ListQueues"],
+            "Resource": "*",  # ListQueues takes no resource: AWS allows only "*"
+        },
+        {
+            "Sid": "OldestMessageAge",
+            "Effect": "Allow",
+            "Action": ["cloudwatch:GetMetricData"],
+            "Resource": "*",  # GetMetricData supports no resource-level permissions
+        },
+    ]
+    if not read_only:
+        statements.append(
+            {
+                "Sid": "RedriveFromTheDlq",
+                "Effect": "Allow",
+                "Action": CHANGE_DLQ,
+                "Resource": [dlq_arn],
+            }
+        )
+        if target_arns:
+            statements.append(
+                {
+                    "Sid": "SendToTargets",
+                    "Effect": "Allow",
+                    "Action": WRITE_TARGET,
+                    "Resource": sorted(set(target_arns)),
+                }
+            )
+    if ledger_table:
+        statements.append(
+            {
+                "Sid": "ReadTheLedger",
+                "Effect": "Allow",
+                "Action": READ_LEDGER,
+                "Resource": [ledger_arn(ledger_table, dlq_arn)],
+            }
+        )
+    if key_arns:
+        statements.append(
+            {
+                "Sid": "UseTheQueueKeys",
+                "Effect": "Allow",
+                "Action": USE_KEY_READ if read_only else USE_KEY_WRITE,
+                "Resource": sorted(set(key_arns)),
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
