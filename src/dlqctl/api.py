@@ -461,6 +461,7 @@ class Dlqctl:
             max_scan=min(max_scan or self.settings.max_scan, room),
             wait_s=self.settings.receive_wait_s,
             hold_s=self.settings.hold_s,
+            lanes=self.settings.concurrency,
         )
         return Scan(
             sqs, info.url, visible_at_start=info.visible, limits=limits, on_progress=on_progress

@@ -24,6 +24,7 @@ from dlqctl.pipeline import spec
 RetryMode = Literal["standard", "adaptive"]
 
 DEFAULT_MAX_SCAN = 10_000
+DEFAULT_CONCURRENCY = 4
 
 
 class ErrorTypeRule(BaseModel):
@@ -62,6 +63,7 @@ class Defaults(_Section):
     max_scan: int | None = Field(default=None, ge=1)
     receive_wait_s: int | None = Field(default=None, ge=0, le=20)
     hold_s: int | None = Field(default=None, ge=1, le=43_200)
+    concurrency: int | None = Field(default=None, ge=1, le=32)
 
 
 class Pipeline(_Section):
@@ -94,6 +96,8 @@ class Settings(BaseModel):
     receive_wait_s: int = Field(default=1, ge=0, le=20)
     # How long a scan holds what it saw; None sizes the hold to the expected scan.
     hold_s: int | None = Field(default=None, ge=1, le=43_200)
+    # SQS requests in flight at once (scan receives, redrive batches, releases).
+    concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=32)
     rules: tuple[ErrorTypeRule, ...] = ()
     pipeline: str | None = None
     dlq: str | None = None
@@ -151,6 +155,7 @@ _ENV_NAMES = {
     "max_scan": "DLQCTL_MAX_SCAN",
     "receive_wait_s": "DLQCTL_RECEIVE_WAIT_S",
     "hold_s": "DLQCTL_HOLD_S",
+    "concurrency": "DLQCTL_CONCURRENCY",
 }
 
 

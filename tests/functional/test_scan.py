@@ -90,10 +90,10 @@ def test_long_scans_renew_the_hold(pipeline: Pipeline) -> None:
     class CountingGateway(SqsGateway):
         renewals: list[int] = []
 
-        def change_visibility(self, url: str, receipt_handles: Any, timeout_s: int) -> int:
+        def change_visibility(self, url: str, receipt_handles: Any, timeout_s: int, *, lanes: int = 1) -> int:
             if timeout_s:
                 self.renewals.append(len(receipt_handles))
-            return super().change_visibility(url, receipt_handles, timeout_s)
+            return super().change_visibility(url, receipt_handles, timeout_s, lanes=lanes)
 
         def receive(self, url: str, **kwargs: Any) -> list[dict[str, Any]]:
             now[0] += 20  # each receive "takes" 20 s of a 30 s hold

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,14 +84,17 @@ class SqsGateway:
             )
         return list(response.get("Messages", []))
 
-    def change_visibility(self, url: str, receipt_handles: Sequence[str], timeout_s: int) -> int:
-        """Set the visibility of held messages; returns how many SQS refused.
+    def change_visibility(
+        self, url: str, receipt_handles: Sequence[str], timeout_s: int, *, lanes: int = 1
+    ) -> int:
+        """Set the visibility of held messages, ten a request, `lanes` requests at once;
+        returns how many SQS refused (an expired handle: visible again anyway)."""
+        chunks = [
+            receipt_handles[start : start + SQS_BATCH_MAX]
+            for start in range(0, len(receipt_handles), SQS_BATCH_MAX)
+        ]
 
-        A refusal means the handle expired: the message is visible again anyway.
-        """
-        refused = 0
-        for start in range(0, len(receipt_handles), SQS_BATCH_MAX):
-            chunk = receipt_handles[start : start + SQS_BATCH_MAX]
+        def change(chunk: Sequence[str]) -> int:
             entries = [
                 {"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": timeout_s}
                 for i, handle in enumerate(chunk)
@@ -99,8 +103,12 @@ class SqsGateway:
                 response = self.client.change_message_visibility_batch(
                     QueueUrl=url, Entries=entries
                 )
-            refused += len(response.get("Failed", []))
-        return refused
+            return len(response.get("Failed", []))
+
+        if lanes <= 1 or len(chunks) <= 1:
+            return sum(change(chunk) for chunk in chunks)
+        with ThreadPoolExecutor(lanes, thread_name_prefix="visibility") as pool:
+            return sum(pool.map(change, chunks))
 
     def send_batch(self, url: str, entries: Sequence[dict[str, Any]]) -> BatchResult:
         """SendMessageBatch: per-entry outcomes; a whole-call failure is raised."""

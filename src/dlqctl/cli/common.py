@@ -145,6 +145,14 @@ GROUPS: dict[str, list[_Option]] = {
             "Receive at most this many messages [default: 10000].",
             min=1,
         ),
+        _opt(
+            "concurrency",
+            int | None,
+            FILTER_PANEL,
+            "SQS requests in flight at once [default: 4].",
+            min=1,
+            max=32,
+        ),
     ],
     "selection": [
         _opt(
@@ -237,6 +245,7 @@ class Invocation:
                 "ledger_table",
                 "error_type_attribute",
                 "max_scan",
+                "concurrency",
             )
         }
         return load_settings(

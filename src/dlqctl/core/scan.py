@@ -11,6 +11,7 @@ import contextlib
 import math
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -37,6 +38,7 @@ class ScanLimits:
     wait_s: int = 1
     empty_receives_to_stop: int = 2
     hold_s: int | None = None
+    lanes: int = 1  # receives in flight at once
 
     def hold_for(self, expected: int) -> int:
         if self.hold_s is not None:
@@ -112,32 +114,62 @@ class Scan:
         return self.stopped_because == "end of queue" and not fifo_blocked
 
     def messages(self) -> Iterator[RawMessage]:
-        """Each message once, in the order SQS returns them."""
+        """Each message once, in the order SQS returns them.
+
+        Receives go out in rounds of up to `lanes` at once: SQS answers each in tens of
+        milliseconds, so parallel receives, not a faster client, make a scan fast.
+        """
         empty = 0
         self._hold_renewed_at = self.clock()
-        while True:
-            reason = self._stop_reason(empty)
-            if reason:
-                self.stopped_because = reason
-                return
-            self.renew_hold_if_due()
-            batch = self.sqs.receive(
-                self.url,
-                max_messages=min(SQS_BATCH_MAX, self.limits.max_scan - self.scanned),
-                wait_s=self.limits.wait_s,
-                visibility_s=self.hold_s,
-            )
-            empty = 0 if batch else empty + 1
-            # Record every handle of the batch before yielding any: if the consumer stops
-            # mid-batch, the rest of it must still be released.
-            fresh = [raw for raw in batch if raw["MessageId"] not in self._held]
-            self.duplicates += len(batch) - len(fresh)  # at-least-once: hold, show once
-            self._held.update((raw["MessageId"], raw["ReceiptHandle"]) for raw in batch)
-            for raw in fresh:
-                self.scanned += 1
-                yield raw
-            if self.on_progress:
-                self.on_progress(self.scanned, self.expected)
+        with ThreadPoolExecutor(self.limits.lanes, thread_name_prefix="scan") as pool:
+            while True:
+                reason = self._stop_reason(empty)
+                if reason:
+                    self.stopped_because = reason
+                    return
+                self.renew_hold_if_due()
+                futures = [pool.submit(self._receive, size) for size in self._round_sizes()]
+                batch, failure = [], None
+                for future in futures:
+                    try:
+                        batch.extend(future.result())
+                    except BaseException as exc:
+                        failure = failure or exc
+                # What the other lanes received is held: record it before any failure
+                # ends the scan, so the release at the end covers it.
+                if failure is not None:
+                    list(self._hold(batch))
+                    raise failure
+                empty = 0 if batch else empty + 1
+                yield from self._hold(batch)
+
+    def _round_sizes(self) -> list[int]:
+        """How many to ask for in each lane: no more than the scan still needs."""
+        wanted = self.limits.max_scan - self.scanned
+        if self.visible_at_start:
+            wanted = min(wanted, max(SQS_BATCH_MAX, self.visible_at_start - self.scanned))
+        lanes = max(1, min(self.limits.lanes, math.ceil(wanted / SQS_BATCH_MAX)))
+        return [max(1, min(SQS_BATCH_MAX, wanted - i * SQS_BATCH_MAX)) for i in range(lanes)]
+
+    def _receive(self, size: int) -> list[RawMessage]:
+        return self.sqs.receive(
+            self.url, max_messages=size, wait_s=self.limits.wait_s, visibility_s=self.hold_s
+        )
+
+    def _hold(self, batch: list[RawMessage]) -> Iterator[RawMessage]:
+        # Record every handle of the round before yielding any: if the consumer stops
+        # mid-round, the rest of it must still be released.
+        fresh = []
+        for raw in batch:
+            if raw["MessageId"] not in self._held:
+                fresh.append(raw)
+            self._held[raw["MessageId"]] = raw["ReceiptHandle"]  # the latest handle counts
+        self.duplicates += len(batch) - len(fresh)  # at-least-once: hold, show once
+        for raw in fresh:
+            self.scanned += 1
+            yield raw
+        if self.on_progress:
+            self.on_progress(self.scanned, self.expected)
 
     def _stop_reason(self, empty_receives: int) -> str | None:
         if self._stop_requested:
@@ -162,7 +194,9 @@ class Scan:
         """Hold everything still held for `hold_s` more seconds from now."""
         self.hold_s = hold_s
         if self._held:
-            self.sqs.change_visibility(self.url, list(self._held.values()), hold_s)
+            self.sqs.change_visibility(
+                self.url, list(self._held.values()), hold_s, lanes=self.limits.lanes
+            )
         self._hold_renewed_at = self.clock()
 
     def release_except(self, keep: set[str]) -> None:
@@ -170,7 +204,9 @@ class Scan:
         others = [handle for message_id, handle in self._held.items() if message_id not in keep]
         self._held = {k: v for k, v in self._held.items() if k in keep}
         if others:
-            self.release_refused += self.sqs.change_visibility(self.url, others, 0)
+            self.release_refused += self.sqs.change_visibility(
+                self.url, others, 0, lanes=self.limits.lanes
+            )
 
     def forget(self, message_id: str) -> str | None:
         """Stop holding a message (it was deleted); returns its receipt handle."""
@@ -181,4 +217,6 @@ class Scan:
         handles = list(self._held.values())
         self._held.clear()
         if handles:
-            self.release_refused += self.sqs.change_visibility(self.url, handles, 0)
+            self.release_refused += self.sqs.change_visibility(
+                self.url, handles, 0, lanes=self.limits.lanes
+            )
