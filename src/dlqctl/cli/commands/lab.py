@@ -175,6 +175,8 @@ def env(inv: Invocation) -> None:
 
     **Examples:**
 
+        dlqctl lab env
+
         eval "$(dlqctl lab env)"
     """
     _, environment, _, _, _ = _lab()
