@@ -208,6 +208,7 @@ class Dlqctl:
                 run_id=run_id,
                 retry=RetryPolicy(sleep=self.sleep),
                 sleep=self.sleep,
+                lanes=self.settings.concurrency,
             )
 
     def redrive(
@@ -426,6 +427,7 @@ class Dlqctl:
             run_id=run_id,
             retry=RetryPolicy(sleep=self.sleep),
             sleep=self.sleep,
+            lanes=self.settings.concurrency,
         )
 
     # -- shared steps ----------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The canary and the circuit breaker: stop when redriven messages fail again."""
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -158,6 +159,10 @@ def test_circuit_breaker_stops_when_redriven_messages_fail_again(
     report = Dlqctl(sleep=lambda s: None).redrive(
         "orders-dlq", None, RedriveOptions(select_all=True, batch_size=2, stop_after_failures=5)
     )
-    assert report.stopped_because == "circuit breaker: 20 redriven messages failed again"
-    assert (report.deleted, exit_code(report)) == (20, ExitCode.REFUSED)
+    match = re.fullmatch(r"circuit breaker: (\d+) redriven messages failed again", report.stopped_because or "")
+    assert match is not None
+    # Checked every 10 batches (rounded up to whole rounds of parallel batches): it stopped
+    # long before the end, and every message it moved came straight back.
+    assert 20 <= report.deleted == int(match.group(1)) < 40
+    assert exit_code(report) is ExitCode.REFUSED
     assert pipeline.counts()[1] == 0

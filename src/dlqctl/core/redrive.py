@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from dlqctl.aws.sqs import SQS_BATCH_MAX, RawMessage
 from dlqctl.core.classify import TIMEOUT
 from dlqctl.core.filters import MessageFilter
 from dlqctl.core.journal import Journal
-from dlqctl.core.moving import Mover, Outgoing, RetryPolicy
+from dlqctl.core.moving import BatchOutcome, Mover, Outgoing, RetryPolicy
 from dlqctl.core.pacing import MAX_DELAY_S, TokenBucket, jitter_delays
 from dlqctl.core.returns import ReturnDetector
 from dlqctl.core.scan import ProgressCallback, Scan
@@ -173,6 +174,7 @@ class Redrive:
         detector: ReturnDetector | None,
         journal: Journal | None,
         command: str = "redrive",
+        lanes: int = 1,
         read: int = 0,
         stopped_reading: str = "end of file",
         run_id: str | None = None,
@@ -184,6 +186,7 @@ class Redrive:
         self.origin = origin
         self.scan = origin.scan
         self.command = command
+        self.lanes = max(1, lanes)
         self.coverage = origin.coverage(read, stopped_reading)
         self.options = options
         self.message_filter = message_filter
@@ -322,7 +325,7 @@ class Redrive:
                 planned=len(movable),
             )
         bucket = (
-            TokenBucket(self.options.rate, self.options.batch_size, sleep=self.sleep)
+            TokenBucket(self.options.rate, self.options.batch_size, sleep=self._pause)
             if self.options.rate
             else None
         )
@@ -333,7 +336,7 @@ class Redrive:
         try:
             stopped = self._run(movable[:canary_size], tally, bucket, stop, progress)
             if not stopped and canary_size:
-                canary = self._canary(tally, canary_size)
+                canary = self._canary(tally, canary_size, stop)
                 extra["canary"] = canary
                 if not canary.passed:
                     stopped = f"canary failed: {canary.detail}"
@@ -363,45 +366,85 @@ class Redrive:
         *,
         breaker: bool = False,
     ) -> str | None:
-        """Move `entries` batch by batch; the reason it stopped early, if it did."""
+        """Move `entries` in rounds of up to `lanes` batches sent at once; the reason it
+        stopped early, if it did. Pauses (rate, FIFO pacing) happen between rounds, in this
+        thread, so holds are renewed right before anything is sent."""
         broken_groups: set[str] = set()
         batches = list(self._batches(entries))
+        lanes = 1 if self.origin.fifo else self.lanes  # FIFO: one batch at a time, in order
         last_check, since_check = self.clock(), 0
-        for number, batch in enumerate(batches):
-            if stop.is_set():
-                return "interrupted"
-            batch = self._skip_broken_groups(batch, broken_groups, tally)
-            if not batch:
-                continue
-            if self.scan:
-                self.scan.renew_hold_if_due()
-            if bucket:
-                bucket.acquire(len(batch))
-            if self.origin.fifo and self.options.jitter_s:
-                # Spread the run over about --jitter, since FIFO cannot delay messages.
-                self.sleep(self.rng.uniform(0, 2 * self.options.jitter_s / len(batches)))
-            self._move(batch, tally, broken_groups)
-            progress.advance(len(batch))
-            since_check += 1
-            due = (
-                since_check >= BREAKER_CHECK_BATCHES
-                or self.clock() - last_check >= BREAKER_CHECK_INTERVAL_S
-            )
-            watching = breaker and self.detector and self.options.stop_after_failures
-            if watching and due and number < len(batches) - 1:
-                assert self.detector is not None
-                assert self.options.stop_after_failures is not None
-                last_check, since_check = self.clock(), 0
-                returns = self.detector.check(tally.sent_digests, tally.sent_keys[-100:])
-                if returns.failures >= self.options.stop_after_failures:
-                    return f"circuit breaker: {returns.failures} redriven messages failed again"
+        with ThreadPoolExecutor(lanes, thread_name_prefix="redrive") as pool:
+            for start in range(0, len(batches), lanes):
+                if stop.is_set():
+                    return "interrupted"
+                round_ = [
+                    kept
+                    for batch in batches[start : start + lanes]
+                    if (kept := self._skip_broken_groups(batch, broken_groups, tally))
+                ]
+                if not round_:
+                    continue
+                if bucket:
+                    bucket.acquire(sum(len(batch) for batch in round_))
+                if self.origin.fifo and self.options.jitter_s:
+                    # Spread the run over about --jitter: FIFO cannot delay messages.
+                    self._pause(self.rng.uniform(0, 2 * self.options.jitter_s / len(batches)))
+                if self.scan:
+                    self.scan.renew_hold_if_due()
+                self._move_round(pool, round_, tally, broken_groups, progress)
+                since_check += len(round_)
+                due = (
+                    since_check >= BREAKER_CHECK_BATCHES
+                    or self.clock() - last_check >= BREAKER_CHECK_INTERVAL_S
+                )
+                watching = breaker and self.detector and self.options.stop_after_failures
+                if watching and due and start + lanes < len(batches):
+                    assert self.detector is not None
+                    assert self.options.stop_after_failures is not None
+                    last_check, since_check = self.clock(), 0
+                    returns = self.detector.check(tally.sent_digests, tally.sent_keys[-100:])
+                    if returns.failures >= self.options.stop_after_failures:
+                        return f"circuit breaker: {returns.failures} redriven messages failed again"
         return None
 
-    def _move(self, batch: list[_Entry], tally: _Tally, broken_groups: set[str]) -> None:
+    def _move_round(
+        self,
+        pool: ThreadPoolExecutor,
+        round_: list[list[_Entry]],
+        tally: _Tally,
+        broken_groups: set[str],
+        progress: _Progress,
+    ) -> None:
+        """Send the round's batches in parallel; record each outcome here, in order."""
+        prepared = [
+            (batch, [self._outgoing(i, e) for i, e in enumerate(batch)]) for batch in round_
+        ]
+        if self.journal:
+            for batch, _ in prepared:  # intent first: a crash mid-send is still on record
+                self.journal.record("sending", message_ids=[e.message_id for e in batch])
+        futures = [
+            pool.submit(self.mover.move, batch[0].target.sqs, batch[0].target.info.url, outgoing)  # type: ignore[union-attr]
+            for batch, outgoing in prepared
+        ]
+        fatal = None
+        for (batch, outgoing), future in zip(prepared, futures, strict=True):
+            outcome = future.result()
+            self._record(batch, outgoing, outcome, tally, broken_groups)
+            progress.advance(len(batch))
+            fatal = fatal or outcome.fatal
+        if fatal:
+            raise fatal
+
+    def _record(
+        self,
+        batch: list[_Entry],
+        outgoing: list[Outgoing],
+        outcome: BatchOutcome,
+        tally: _Tally,
+        broken_groups: set[str],
+    ) -> None:
         target = batch[0].target
         assert target is not None
-        outgoing = [self._outgoing(i, e) for i, e in enumerate(batch)]
-        outcome = self.mover.move(target.sqs, target.info.url, outgoing)
         by_id = {o.entry_id: e for o, e in zip(outgoing, batch, strict=True)}
         for entry_id in outcome.deleted:
             if self.scan:
@@ -431,8 +474,17 @@ class Redrive:
                 deleted=[by_id[i].message_id for i in outcome.deleted],
                 failed=[f.model_dump() for f in outcome.failed],
             )
-        if outcome.fatal:
-            raise outcome.fatal
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep, renewing the holds often enough that none lapses meanwhile."""
+        slice_s = max(1.0, self.scan.hold_s * 0.3) if self.scan else max(seconds, 0.0)
+        remaining = seconds
+        while remaining > 0:
+            step = min(slice_s, remaining)
+            self.sleep(step)
+            remaining -= step
+            if self.scan:
+                self.scan.renew_hold_if_due()
 
     def _outgoing(self, index: int, entry: _Entry) -> Outgoing:
         raw = entry.raw
@@ -503,18 +555,17 @@ class Redrive:
                 kept.append(entry)
         return kept
 
-    def _canary(self, tally: _Tally, size: int) -> CanaryResult:
-        """Wait, then look for the canaries back in the DLQ (and in the ledger)."""
+    def _canary(self, tally: _Tally, size: int, stop: threading.Event) -> CanaryResult:
+        """Wait, then look for the canaries back in the DLQ (and in the ledger).
+        Ctrl-C ends the wait early; the canary then counts as not passed."""
         detector = self.detector
         assert detector is not None, "a canary needs a DLQ to watch"
         digests, keys = tally.sent_digests[:size], tally.sent_keys[:size]
         waited = 0.0
-        while waited < self.options.canary_wait_s:
+        while waited < self.options.canary_wait_s and not stop.is_set():
             pause = min(CANARY_POLL_S, self.options.canary_wait_s - waited)
-            self.sleep(pause)
+            self._pause(pause)
             waited += pause
-            if self.scan:
-                self.scan.renew_hold_if_due()
             if detector.ledger is None:
                 continue
             early = detector.check((), keys)
@@ -522,8 +573,14 @@ class Redrive:
                 break  # the ledger has decided: no need to wait out the rest
         returns = detector.check(digests, keys)
         completed = returns.completed_in_ledger
-        passed = returns.failures == 0 and (completed is None or completed >= len(set(keys)))
-        if returns.failures:
+        passed = (
+            returns.failures == 0
+            and (completed is None or completed >= len(set(keys)))
+            and not stop.is_set()
+        )
+        if stop.is_set():
+            detail = "interrupted before the canary could pass"
+        elif returns.failures:
             detail = f"{returns.failures} of {size} canaries failed again"
         elif not passed:
             detail = f"only {completed} of {size} canaries reached COMPLETED in the ledger"

@@ -1,0 +1,69 @@
+"""The failure ledger and the GameDay failure-mode parameter."""
+
+from __future__ import annotations
+
+from dlqctl.pipeline import spec
+from tests.infra.conftest import Synthesized
+
+
+def test_ledger_is_on_demand_with_ttl_and_point_in_time_recovery(
+    synthesized: Synthesized, env: str
+) -> None:
+    prefix = synthesized.config(env).prefix
+    synthesized.template(env).has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "TableName": f"{prefix}-{spec.LEDGER_TABLE_NAME}",
+            "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": spec.LEDGER_KEY, "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": spec.LEDGER_KEY, "AttributeType": "S"}],
+            "TimeToLiveSpecification": {"AttributeName": spec.LEDGER_EXPIRES_AT, "Enabled": True},
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        },
+    )
+
+
+def test_ledger_encryption_and_retention_follow_the_environment(
+    synthesized: Synthesized, env: str
+) -> None:
+    [table] = synthesized.resources(env, "AWS::DynamoDB::Table").values()
+    properties = table["Properties"]
+    if synthesized.config(env).customer_managed_keys:
+        assert properties["SSESpecification"] == {
+            "SSEEnabled": True,
+            "SSEType": "KMS",
+            "KMSMasterKeyId": synthesized.key_arn(env),
+        }
+        assert properties["DeletionProtectionEnabled"] is True
+        assert table["DeletionPolicy"] == "Retain"
+    else:
+        # The AWS managed key (alias/aws/dynamodb): KMS, no key of the stack's own.
+        assert properties["SSESpecification"] == {"SSEEnabled": True}
+        assert properties.get("DeletionProtectionEnabled", False) is False
+        assert table["DeletionPolicy"] == "Delete"
+
+
+def test_failure_mode_parameter_starts_switched_off(synthesized: Synthesized, env: str) -> None:
+    prefix = synthesized.config(env).prefix
+    synthesized.template(env).has_resource_properties(
+        "AWS::SSM::Parameter",
+        {
+            "Name": f"/{prefix}{spec.FAILURE_MODE_PARAMETER}",
+            "Type": "String",
+            "Value": "none",
+            "Tier": "Standard",
+        },
+    )
+    assert "none" in spec.FAILURE_MODES
+
+
+def test_the_stack_key_rotates_and_lets_cloudwatch_publish_alarms(
+    synthesized: Synthesized, env: str
+) -> None:
+    [key] = synthesized.resources(env, "AWS::KMS::Key").values()
+    assert key["Properties"]["EnableKeyRotation"] is True
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    [cloudwatch] = [
+        s for s in statements if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert cloudwatch["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
