@@ -220,6 +220,7 @@ class Dlqctl:
         confirm: Callable[[RedriveReport], bool] | None = None,
         journal: Path | None = None,
         stop: threading.Event | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> RedriveReport:
         """Plan and, unless it is a dry run, move. `confirm` sees the plan first and may
         refuse it (RefusedError, nothing changed)."""
@@ -234,7 +235,7 @@ class Dlqctl:
                 run.hold_for_confirmation()
                 if not confirm(plan):
                     raise RefusedError("not confirmed: nothing was changed")
-            return run.execute(stop=stop)
+            return run.execute(stop=stop, on_progress=on_progress)
 
     def export(
         self,

@@ -17,13 +17,19 @@ def statements(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_looked_up_policy_covers_the_dlq_its_source_ledger_and_keys(pipeline: Pipeline) -> None:
-    pipeline.sqs.set_queue_attributes(QueueUrl=pipeline.source_url, Attributes={"KmsMasterKeyId": "alias/orders"})
+    pipeline.sqs.set_queue_attributes(
+        QueueUrl=pipeline.source_url, Attributes={"KmsMasterKeyId": "alias/orders"}
+    )
     by_sid = statements(policy("--queue", "orders-dlq", "--ledger-table", "orders-ledger"))
     assert by_sid["ReadTheDlq"]["Resource"] == [pipeline.dlq_arn]
     assert "sqs:DeleteMessage" in by_sid["RedriveFromTheDlq"]["Action"]
     assert by_sid["SendToTargets"]["Resource"] == [f"{ACCOUNT_ARN}:orders"]
-    assert by_sid["ReadTheLedger"]["Resource"] == ["arn:aws:dynamodb:us-east-1:123456789012:table/orders-ledger"]
-    assert by_sid["UseTheQueueKeys"]["Resource"] == ["arn:aws:kms:us-east-1:123456789012:alias/orders"]
+    assert by_sid["ReadTheLedger"]["Resource"] == [
+        "arn:aws:dynamodb:us-east-1:123456789012:table/orders-ledger"
+    ]
+    assert by_sid["UseTheQueueKeys"]["Resource"] == [
+        "arn:aws:kms:us-east-1:123456789012:alias/orders"
+    ]
     pipeline.assert_untouched(0)
 
 
@@ -42,6 +48,8 @@ def test_read_only(pipeline: Pipeline) -> None:
 
 
 def test_without_lookups_from_arns(aws: None) -> None:
-    by_sid = statements(policy("--queue", f"{ACCOUNT_ARN}:a-dlq", "--target", f"{ACCOUNT_ARN}:a", "--no-lookup"))
+    by_sid = statements(
+        policy("--queue", f"{ACCOUNT_ARN}:a-dlq", "--target", f"{ACCOUNT_ARN}:a", "--no-lookup")
+    )
     assert by_sid["SendToTargets"]["Resource"] == [f"{ACCOUNT_ARN}:a"]
     assert "needs ARNs" in invoke("iam-policy", "--queue", "a-dlq", "--no-lookup", expect=2).stderr

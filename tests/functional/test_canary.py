@@ -2,7 +2,7 @@
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -79,15 +79,29 @@ def ledger(pipeline: Pipeline) -> Any:
     return dynamodb
 
 
-def mark(dynamodb: Any, body: str, status: str) -> None:
+def mark(dynamodb: Any, body: str, status: str, at: datetime | None = None) -> None:
+    stamp = {"S": (at or datetime.now(UTC)).isoformat()}
     dynamodb.put_item(
         TableName="ledger",
         Item={
             spec.LEDGER_KEY: {"S": idempotency_key(body)},
             spec.LEDGER_STATUS: {"S": status},
-            spec.LEDGER_LAST_FAILED_AT: {"S": datetime.now(UTC).isoformat()},
+            spec.LEDGER_LAST_FAILED_AT: stamp,
+            spec.LEDGER_COMPLETED_AT: stamp,
         },
     )
+
+
+def test_canaries_completed_before_the_run_prove_nothing(pipeline: Pipeline, ledger: Any) -> None:
+    bodies = seed(pipeline, 4)
+    for body in bodies:
+        mark(ledger, body, "COMPLETED", at=datetime.now(UTC) - timedelta(hours=1))
+    report = Dlqctl(Settings(ledger_table="ledger"), sleep=lambda s: None).redrive(
+        "orders-dlq", None, RedriveOptions(select_all=True, canary=2, canary_wait_s=10)
+    )
+    assert report.canary is not None and not report.canary.passed
+    assert report.canary.detail == "only 0 of 2 canaries reached COMPLETED in the ledger"
+    assert report.deleted == 2 and pipeline.counts() == (2, 0)
 
 
 def test_canary_completed_in_the_ledger_ends_the_wait_early(
@@ -159,7 +173,9 @@ def test_circuit_breaker_stops_when_redriven_messages_fail_again(
     report = Dlqctl(sleep=lambda s: None).redrive(
         "orders-dlq", None, RedriveOptions(select_all=True, batch_size=2, stop_after_failures=5)
     )
-    match = re.fullmatch(r"circuit breaker: (\d+) redriven messages failed again", report.stopped_because or "")
+    match = re.fullmatch(
+        r"circuit breaker: (\d+) redriven messages failed again", report.stopped_because or ""
+    )
     assert match is not None
     # Checked every 10 batches (rounded up to whole rounds of parallel batches): it stopped
     # long before the end, and every message it moved came straight back.

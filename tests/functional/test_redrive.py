@@ -404,7 +404,12 @@ def test_journal_records_every_batch_privately(pipeline: Pipeline, tmp_path: Any
     assert journal.stat().st_mode & 0o777 == 0o600
     records = list(read_journal(journal))
     kinds = [r["kind"] for r in records]
-    assert (kinds[0], kinds[-1], kinds.count("sending"), kinds.count("batch")) == ("start", "end", 3, 3)
+    assert (kinds[0], kinds[-1], kinds.count("sending"), kinds.count("batch")) == (
+        "start",
+        "end",
+        3,
+        3,
+    )
     moved = [m for r in records if r["kind"] == "batch" for m in r["deleted"]]
     assert sorted(moved) == sorted(p.message_id for p in report.planned)
     assert all(

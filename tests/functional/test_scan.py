@@ -90,7 +90,9 @@ def test_long_scans_renew_the_hold(pipeline: Pipeline) -> None:
     class CountingGateway(SqsGateway):
         renewals: list[int] = []
 
-        def change_visibility(self, url: str, receipt_handles: Any, timeout_s: int, *, lanes: int = 1) -> int:
+        def change_visibility(
+            self, url: str, receipt_handles: Any, timeout_s: int, *, lanes: int = 1
+        ) -> int:
             if timeout_s:
                 self.renewals.append(len(receipt_handles))
             return super().change_visibility(url, receipt_handles, timeout_s, lanes=lanes)

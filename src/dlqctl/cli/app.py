@@ -32,9 +32,9 @@ class OneLineErrors(TyperGroup):
                 where = exc.ctx.command_path if getattr(exc, "ctx", None) else "dlqctl"  # type: ignore[attr-defined]
                 sys.stderr.write(f"dlqctl: error: {exc.format_message()} (see {where} --help)\n")
             code = exc.exit_code
-        except typer.Abort:
-            sys.stderr.write("dlqctl: error: aborted\n")
-            code = 1
+        except typer.Abort:  # Ctrl-C (or end of input) at a prompt: nothing was changed
+            sys.stderr.write("dlqctl: error: interrupted: nothing was changed\n")
+            code = 130
         if not standalone_mode:
             return code
         sys.exit(code if isinstance(code, int) else 0)

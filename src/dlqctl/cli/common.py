@@ -191,7 +191,7 @@ GROUPS: dict[str, list[_Option]] = {
             "to",
             str | None,
             SAFETY_PANEL,
-            "Target queue (default: each message's source queue, else the DLQ's only source).",
+            "Target queue (redrive: default each message's source queue, else the DLQ's only source; replay: required).",
         ),
         _opt("batch_size", int, SAFETY_PANEL, "Messages per SendMessageBatch, 1-10.", default=10),
         _opt("rate", float | None, SAFETY_PANEL, "At most this many messages a second."),

@@ -45,7 +45,8 @@ def drive(inv: Invocation, open_session: SessionFactory, *, verb: str) -> None:
         if run.options.dry_run or not plan.planned:
             show(inv.out, plan)
             if not plan.planned:
-                inv.out.note(f"nothing to {verb}: no message matched")
+                why = "every selected message was refused" if plan.failed else "no message matched"
+                inv.out.note(f"nothing to {verb}: {why}")
             return
         if not inv.values.get("yes"):
             show(inv.out, plan, summary_only=True)

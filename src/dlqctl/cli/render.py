@@ -189,7 +189,7 @@ def redrive_view(report: RedriveReport, *, summary_only: bool = False) -> Render
     target = queue_name_from_arn(report.target) if report.target else "each message's source"
     parts: list[RenderableType] = [
         Text(
-            f"{'PLAN (dry run)' if report.dry_run else 'Redrive'} {report.run_id}: "
+            f"{_title(report, summary_only)} {report.run_id}: "
             f"{queue_name_from_arn(report.source)} → {target}",
             style="bold",
         ),
@@ -204,6 +204,13 @@ def redrive_view(report: RedriveReport, *, summary_only: bool = False) -> Render
     if report.failed:
         parts.append(_failed_table(report))
     return Group(*parts)
+
+
+def _title(report: RedriveReport, summary_only: bool) -> str:
+    verb = "Replay" if report.kind == "replay" else "Redrive"
+    if report.dry_run:
+        return f"{verb.upper()} PLAN" + ("" if summary_only else " (dry run)")
+    return verb
 
 
 def _plan_summary(report: RedriveReport) -> Text:
@@ -261,7 +268,8 @@ def _outcome_summary(report: RedriveReport) -> Text:
 
 
 def _failed_table(report: RedriveReport) -> Table:
-    table = Table(title="Not moved (still in the DLQ)", box=box.SIMPLE_HEAD, title_justify="left")
+    where = "still in the file" if report.kind == "replay" else "still in the DLQ"
+    table = Table(title=f"Not moved ({where})", box=box.SIMPLE_HEAD, title_justify="left")
     table.add_column("Message id")
     table.add_column("Stage")
     table.add_column("Reason", overflow="fold")

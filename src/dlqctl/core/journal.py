@@ -1,8 +1,10 @@
 """The audit journal: every destructive run appends what it did, as JSON lines.
 
-Each record is flushed and fsynced before the next batch starts, so after a crash the
-journal says exactly which messages had been moved. The file is created mode 0600: it
-names message ids and body digests, never bodies.
+Each record is flushed and fsynced before the run goes on. A `sending` record is written
+before a batch is sent and a `batch` record once its send and delete are done, so after a
+crash the journal names every message that was moved and the batch that may have been in
+the air. The file is created mode 0600: it names message ids and body digests, never
+bodies.
 """
 
 from __future__ import annotations
@@ -109,7 +111,13 @@ def recent_runs(path: Path, limit: int) -> list[dict[str, Any]]:
             )
         elif kind == "batch":
             run["batches"] += 1
-            run["moved"] += len(record.get("deleted", []))
+            # A replay deletes nothing: what it moved is what it sent.
+            moved = (
+                record.get("sent", [])
+                if run.get("command") == "replay"
+                else record.get("deleted", [])
+            )
+            run["moved"] += len(moved)
         elif kind == "end":
             run.update(
                 ended_at=record.get("time"),

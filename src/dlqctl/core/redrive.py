@@ -96,6 +96,8 @@ class RedriveOptions:
             raise UsageError("--rate must be a positive number of messages a second")
         if not 0 <= self.jitter_s <= MAX_DELAY_S:
             raise UsageError("--jitter must be between 0s and 15m (SQS's longest delay)")
+        if self.max_redrives is not None and self.max_redrives < 1:
+            raise UsageError("--max-redrives must be at least 1")
         if self.canary < 0 or (self.canary and self.canary >= self.max_messages):
             raise UsageError("--canary must be smaller than --max-messages")
         check_selection("redrive", message_filter, self.select_all, self.max_messages, self.force)
@@ -237,9 +239,9 @@ class Redrive:
                 entry.refused = (
                     f"already redriven {count} times (--max-redrives {self.options.max_redrives})"
                 )
-            elif message_size(chosen.raw) > target.info.max_message_size:
+            elif (size := _size_with_counter(chosen.raw, count)) > target.info.max_message_size:
                 entry.refused = (
-                    f"{message_size(chosen.raw)} bytes exceed {target.info.name}'s "
+                    f"{size} bytes (with the redrive counter) exceed {target.info.name}'s "
                     f"MaximumMessageSize ({target.info.max_message_size})"
                 )
             if _attribute_count(chosen.raw) >= MAX_MESSAGE_ATTRIBUTES:
@@ -312,6 +314,8 @@ class Redrive:
     def execute(
         self, *, stop: threading.Event | None = None, on_progress: ProgressCallback | None = None
     ) -> RedriveReport:
+        if self.options.dry_run:
+            raise UsageError("this run is a dry run: open it without dry_run to move messages")
         stop = stop or threading.Event()
         movable = [e for e in self.entries if not e.refused]
         tally = _Tally()
@@ -614,6 +618,17 @@ def _predict(message: DlqMessage) -> PredictedOutcome:
     if message.ledger_status == spec.STATUS_INFLIGHT and stale:
         return "will run"  # the claim outlived the worker timeout: the next worker takes over
     return _OUTCOMES.get(message.ledger_status, "will run")
+
+
+def _size_with_counter(raw: RawMessage, count: int) -> int:
+    """The size of the copy as sent: the original plus the counter attribute dlqctl sets."""
+    if _attribute_count(raw) >= MAX_MESSAGE_ATTRIBUTES:
+        return message_size(raw)
+    counted = {
+        k: v for k, v in raw.get("MessageAttributes", {}).items() if k != REDRIVE_COUNT_ATTRIBUTE
+    }
+    counter = {"DataType": "Number", "StringValue": str(count + 1)}
+    return message_size({**raw, "MessageAttributes": {**counted, REDRIVE_COUNT_ATTRIBUTE: counter}})
 
 
 def _redrive_count(raw: RawMessage) -> int:

@@ -53,9 +53,7 @@ class ReturnDetector:
             return Returns(came_back)
         items = self.ledger.get_many(keys)
         failed = sum(1 for item in items.values() if self._failed_since(item))
-        completed = sum(
-            1 for item in items.values() if item.get(spec.LEDGER_STATUS) == spec.STATUS_COMPLETED
-        )
+        completed = sum(1 for item in items.values() if self._completed_since(item))
         return Returns(came_back, failed, completed)
 
     def _in_dlq(self, digests: set[str]) -> int:
@@ -69,13 +67,23 @@ class ReturnDetector:
                     found += 1
         return found
 
+    def _completed_since(self, item: dict[str, object]) -> bool:
+        """COMPLETED by this run's copy: a payload completed before it proves nothing."""
+        if item.get(spec.LEDGER_STATUS) != spec.STATUS_COMPLETED:
+            return False
+        return _at_or_after(item.get(spec.LEDGER_COMPLETED_AT), self.since, unknown=False)
+
     def _failed_since(self, item: dict[str, object]) -> bool:
         if item.get(spec.LEDGER_STATUS) != spec.STATUS_FAILED:
             return False
-        failed_at = item.get(spec.LEDGER_LAST_FAILED_AT)
-        if not isinstance(failed_at, str):
-            return True
-        try:
-            return datetime.fromisoformat(failed_at).timestamp() >= self.since
-        except ValueError:
-            return True
+        return _at_or_after(item.get(spec.LEDGER_LAST_FAILED_AT), self.since, unknown=True)
+
+
+def _at_or_after(value: object, since: float, *, unknown: bool) -> bool:
+    """Whether an ISO-8601 time is at or after `since`; `unknown` when it cannot tell."""
+    if not isinstance(value, str):
+        return unknown
+    try:
+        return datetime.fromisoformat(value).timestamp() >= since
+    except ValueError:
+        return unknown
