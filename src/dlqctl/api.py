@@ -225,17 +225,7 @@ class Dlqctl:
         """Plan and, unless it is a dry run, move. `confirm` sees the plan first and may
         refuse it (RefusedError, nothing changed)."""
         with self.redrive_session(queue, message_filter, options, journal=journal) as run:
-            plan = run.plan
-            if run.options.dry_run:
-                return plan
-            run.check_movable()
-            if not plan.planned:
-                return plan
-            if confirm is not None:
-                run.hold_for_confirmation()
-                if not confirm(plan):
-                    raise RefusedError("not confirmed: nothing was changed")
-            return run.execute(stop=stop, on_progress=on_progress)
+            return run.run(confirm=confirm, stop=stop, on_progress=on_progress)
 
     def export(
         self,
@@ -368,15 +358,7 @@ class Dlqctl:
     ) -> RedriveReport:
         """Send messages from an export file to `options.to`, with redrive's safety levers."""
         with self.replay_session(file, message_filter, options, journal=journal) as run:
-            plan = run.plan
-            if run.options.dry_run:
-                return plan
-            run.check_movable()
-            if not plan.planned:
-                return plan
-            if confirm is not None and not confirm(plan):
-                raise RefusedError("not confirmed: nothing was sent")
-            return run.execute(stop=stop, on_progress=on_progress)
+            return run.run(confirm=confirm, stop=stop, on_progress=on_progress)
 
     @contextmanager
     def replay_session(

@@ -6,13 +6,13 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dlqctl.core.scan import ProgressCallback
@@ -54,6 +54,19 @@ class Output:
             sys.stdout.write(json.dumps(_plain(item), ensure_ascii=False, separators=(",", ":")))
             sys.stdout.write("\n")
             sys.stdout.flush()
+
+    def report(
+        self, document: Any, view: Callable[[], RenderableType], warnings: list[str]
+    ) -> None:
+        """One result: a view and its warnings for people, the document for scripts."""
+        if self.format is OutputFormat.table:
+            self.console.print(view())
+            for warning in warnings:
+                self.warn(warning)
+        elif self.format is OutputFormat.json:
+            self.emit(document)
+        else:
+            self.emit_lines([document])
 
     def note(self, text: str) -> None:
         """A remark for people, on stderr so it never pollutes JSON."""

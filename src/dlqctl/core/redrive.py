@@ -311,6 +311,26 @@ class Redrive:
 
     # -- execute ---------------------------------------------------------------------
 
+    def run(
+        self,
+        *,
+        confirm: Callable[[RedriveReport], bool] | None = None,
+        stop: threading.Event | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> RedriveReport:
+        """The plan for a dry run; else confirm (if asked to) and execute."""
+        plan = self.plan
+        if self.options.dry_run:
+            return plan
+        self.check_movable()
+        if not plan.planned:
+            return plan
+        if confirm is not None:
+            self.hold_for_confirmation()
+            if not confirm(plan):
+                raise RefusedError("not confirmed: nothing was changed")
+        return self.execute(stop=stop, on_progress=on_progress)
+
     def execute(
         self, *, stop: threading.Event | None = None, on_progress: ProgressCallback | None = None
     ) -> RedriveReport:

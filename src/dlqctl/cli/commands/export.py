@@ -9,12 +9,10 @@ import typer
 from dlqctl.cli.app import app
 from dlqctl.cli.common import Invocation, command
 from dlqctl.cli.moving import can_prompt, graceful_interrupt
-from dlqctl.cli.output import OutputFormat
 from dlqctl.cli.render import archive_view
 from dlqctl.core.journal import default_archive_path
 from dlqctl.core.queue_ref import parse_queue_ref
 from dlqctl.errors import ExitCode, RefusedError
-from dlqctl.models import ArchiveReport
 
 GROUPS = ("aws", "classify", "filters", "selection", "output")
 
@@ -113,19 +111,8 @@ def _archive(
             max_scan=inv.values.get("max_scan"),
             on_progress=on_progress,
         )
-    _show(inv, report)
+    inv.out.report(report, lambda: archive_view(report), report.warnings)
     if report.interrupted:
         raise typer.Exit(int(ExitCode.INTERRUPTED))
     if report.failed:
         raise typer.Exit(int(ExitCode.PARTIAL))
-
-
-def _show(inv: Invocation, report: ArchiveReport) -> None:
-    if inv.out.format is OutputFormat.table:
-        inv.out.console.print(archive_view(report))
-        for warning in report.warnings:
-            inv.out.warn(warning)
-    elif inv.out.format is OutputFormat.json:
-        inv.out.emit(report)
-    else:
-        inv.out.emit_lines([report])

@@ -6,7 +6,6 @@ import typer
 
 from dlqctl.cli.app import app
 from dlqctl.cli.common import Invocation, command
-from dlqctl.cli.output import OutputFormat
 from dlqctl.cli.render import inspect_view
 
 
@@ -35,11 +34,4 @@ def inspect_queue(
         report = inv.api.inspect(
             name, inv.message_filter(), max_scan=inv.values.get("max_scan"), on_progress=on_progress
         )
-    if inv.out.format is OutputFormat.table:
-        inv.out.console.print(inspect_view(report))
-        for warning in report.warnings:
-            inv.out.warn(warning)
-    elif inv.out.format is OutputFormat.json:
-        inv.out.emit(report)
-    else:
-        inv.out.emit_lines([report])
+    inv.out.report(report, lambda: inspect_view(report), report.warnings)
