@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,infra]'
 	touch $(STAMP)
 
 ## make demo: the lab's GameDay, end to end, on moto's server on 127.0.0.1
@@ -23,8 +23,8 @@ test: lint
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests infra bench
+	$(BIN)/ruff format --check src tests infra bench
 	$(BIN)/mypy
 
 unit: $(STAMP)
@@ -44,3 +44,24 @@ clean:
 ## make lock: re-pin constraints.txt to what .venv has now
 lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable > constraints.txt
+
+# The CDK app (infra/) needs Node.js besides the `infra` extra; synthesis is offline.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+.PHONY: synth infra-test
+
+## make synth: both environments' CloudFormation templates in cdk.out/<env>/ (runs cdk-nag)
+synth: $(STAMP)
+	for env in dev prod; do \
+		CDK_OUTDIR=cdk.out/$$env CDK_CONTEXT_JSON='{"env": "'$$env'"}' $(BIN)/python infra/app.py || exit 1; \
+	done
+
+## make infra-test: CDK assertions, cdk-nag, cfn-lint and the runbook checks
+infra-test: $(STAMP)
+	$(BIN)/python -m pytest -q tests/infra
+
+## make bench: scenarios on a simulated SQS, dlqctl against two boto3 baselines (~10 min);
+## never part of `make test`. `make bench BENCH_ARGS=--quick` for about a minute.
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)

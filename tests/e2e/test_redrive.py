@@ -294,8 +294,13 @@ def test_sigkill_loses_nothing(dlqctl: Runner, sqs: Any, tmp_path: Path) -> None
     # Each journal record was made durable before the next batch: what it says moved did.
     records = _read_journal(journal)
     assert records[0]["kind"] == "start"
-    assert all(r["kind"] == "batch" for r in records[1:]), "an end record after a kill?"
-    batches = records[1:]
+    assert all(r["kind"] in ("sending", "batch") for r in records[1:]), (
+        "an end record after a kill?"
+    )
+    batches = [r for r in records[1:] if r["kind"] == "batch"]
+    # Every batch was announced before it was sent; at most the last round is unfinished.
+    announced = {i for r in records if r["kind"] == "sending" for i in r["message_ids"]}
+    assert {i for b in batches for i in b["deleted"]} <= announced
     deleted = {i for b in batches for i in b["deleted"]}
     new_ids = {s["new_message_id"] for b in batches for s in b["sent"]}
     assert deleted.isdisjoint(m["MessageId"] for m in in_dlq)
@@ -329,10 +334,14 @@ def test_journal_records_the_run(dlqctl: Runner, orders: World, tmp_path: Path) 
 
     assert stat.S_IMODE(journal.stat().st_mode) == 0o600
     records = _read_journal(journal)
-    assert [r["kind"] for r in records] == ["start", "batch", "batch", "end"]
+    # --batch-size 1 and the default 4 lanes: both batches go in one round, each announced
+    # ("sending") before it is sent.
+    assert [r["kind"] for r in records] == ["start", "sending", "sending", "batch", "batch", "end"]
     assert len({r["run_id"] for r in records}) == 1
     assert records[0]["run_id"] == report["run_id"]
-    start, *batches, end = records
+    start, *middle, end = records
+    batches = [r for r in middle if r["kind"] == "batch"]
+    assert {i for r in middle if r["kind"] == "sending" for i in r["message_ids"]} == timeouts
     assert start["command"] == "redrive"
     assert start["source"] == orders.arn("orders-dlq")
     assert start["target"] == [orders.arn("orders")]

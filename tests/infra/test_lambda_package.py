@@ -49,12 +49,6 @@ assert dlqctl.__file__.startswith(asset), dlqctl.__file__
 """
 
 
-@pytest.mark.xfail(
-    reason="`import dlqctl` runs dlqctl/__init__.py, which imports dlqctl.api and so tenacity "
-    "(core/moving.py): the handlers' import chain must stay within stdlib, boto3 and the "
-    "Powertools layer (e.g. a lazy dlqctl/__init__.py). Remove this mark once it passes.",
-    strict=True,
-)
 def test_handlers_import_from_the_asset_with_only_runtime_and_layer_packages(
     synthesized: Synthesized,
 ) -> None:

@@ -31,7 +31,9 @@ def test_main_queue_visibility_redrive_and_retention_come_from_the_spec(
             },
         },
     )
-    assert spec.MAIN_QUEUE_VISIBILITY_S == spec.VISIBILITY_MULTIPLIER * spec.WORKER_TIMEOUT_S
+    assert spec.MAIN_QUEUE_VISIBILITY_S == (
+        spec.VISIBILITY_MULTIPLIER * spec.WORKER_TIMEOUT_S + spec.BATCHING_WINDOW_S
+    )
     dead_letter = synthesized.one(env, "AWS::SQS::Queue", QueueName=main)["RedrivePolicy"]
     dlq_id = dead_letter["deadLetterTargetArn"]["Fn::GetAtt"][0]
     assert synthesized.raw(env)["Resources"][dlq_id]["Properties"]["QueueName"] == dlq

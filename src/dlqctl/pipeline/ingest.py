@@ -73,7 +73,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         or (event.get("requestContext") or {}).get("requestId")
         or str(uuid.uuid4())
     )
-    logger.append_keys(correlation_id=correlation_id)
+    logger.append_keys(**{spec.LOG_FIELD_CORRELATION_ID: correlation_id})
     if len(raw.encode("utf-8")) > spec.QUEUE_MAX_MESSAGE_BYTES:
         return respond(413, {"message": f"body larger than {spec.QUEUE_MAX_MESSAGE_BYTES} bytes"})
     try:
@@ -84,7 +84,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return respond(400, {"message": "invalid order", "errors": errors})
     body = canonical_json(order.model_dump(mode="json"))
     key = idempotency_key(body)
-    logger.append_keys(idempotency_key=key)
+    logger.append_keys(**{spec.LOG_FIELD_IDEMPOTENCY_KEY: key})
     sent = sqs().send_message(
         QueueUrl=os.environ[spec.ENV_QUEUE_URL],
         MessageBody=body,

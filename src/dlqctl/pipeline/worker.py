@@ -123,7 +123,11 @@ def record_handler(record: SQSRecord, context: LambdaContext, claim: Claim) -> N
     attributes = record.raw_event.get("messageAttributes") or {}
     correlation = (attributes.get(spec.CORRELATION_ID_ATTRIBUTE) or {}).get("stringValue")
     logger.append_keys(
-        idempotency_key=key, correlation_id=correlation, message_id=record.message_id
+        **{
+            spec.LOG_FIELD_IDEMPOTENCY_KEY: key,
+            spec.LOG_FIELD_CORRELATION_ID: correlation,
+            spec.LOG_FIELD_MESSAGE_ID: record.message_id,
+        }
     )
     if claim is Claim.COMPLETED:
         metrics.add_metric(name=spec.METRIC_IDEMPOTENCY_HIT, unit=MetricUnit.Count, value=1)
@@ -140,9 +144,11 @@ def record_handler(record: SQSRecord, context: LambdaContext, claim: Claim) -> N
     except Exception as exc:
         error_type = type(exc).__name__
         ledger().fail(key, error_type, str(exc))
-        metrics.add_dimension(name="ErrorType", value=error_type)
+        metrics.add_dimension(name=spec.METRIC_DIMENSION_ERROR_TYPE, value=error_type)
         metrics.add_metric(name=spec.METRIC_FAILED, unit=MetricUnit.Count, value=1)
-        logger.error("processing failed", extra={"errorType": error_type, "error": str(exc)})
+        logger.error(
+            "processing failed", extra={spec.LOG_FIELD_ERROR_TYPE: error_type, "error": str(exc)}
+        )
         raise
     ledger().complete(key)
     metrics.add_metric(name=spec.METRIC_PROCESSED, unit=MetricUnit.Count, value=1)
@@ -158,7 +164,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
             record_handler(record, context, claims[record.message_id])
         finally:
-            logger.remove_keys(["idempotency_key", "correlation_id", "message_id"])
+            logger.remove_keys(
+                [
+                    spec.LOG_FIELD_IDEMPOTENCY_KEY,
+                    spec.LOG_FIELD_CORRELATION_ID,
+                    spec.LOG_FIELD_MESSAGE_ID,
+                ]
+            )
 
     return dict(
         process_partial_response(

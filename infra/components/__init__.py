@@ -1,0 +1,1 @@
+"""The stack's parts, one construct per concern, composed by infra.stacks.pipeline_stack."""

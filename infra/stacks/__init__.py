@@ -1,0 +1,1 @@
+"""The app's stacks: one pipeline stack per environment."""
