@@ -7,7 +7,9 @@ file named by `--config`/`DLQCTL_CONFIG`. It holds defaults and named pipelines.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -204,3 +206,43 @@ def load_settings(
     """Settings as the CLI sees them: flags, then DLQCTL_* variables, then the config file."""
     env = os.environ if env is None else env
     return resolve_settings(flags or {}, env, load_config(config_path(config, env)), pipeline)
+
+
+def user_config_path(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "dlqctl" / "config.toml"
+
+
+def write_pipeline(name: str, fields: Mapping[str, str | int], path: Path | None = None) -> Path:
+    """Add or replace `[pipelines.NAME]` in the config file in force (else the user's),
+    keeping everything else in it as it was. The result is validated before it is saved."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+        raise UsageError(f"invalid pipeline name {name!r}: use letters, digits, - and _")
+    path = path or config_path(None, os.environ) or user_config_path()
+    lines = [f"[pipelines.{name}]"]
+    lines += [f"{key} = {json.dumps(value)}" for key, value in fields.items()]
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    updated = _replace_table(text, f"pipelines.{name}", "\n".join(lines))
+    try:
+        ConfigFile.model_validate(tomllib.loads(updated))
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise ConfigError(f"config file {path} would become invalid: {exc}") from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(updated, encoding="utf-8")
+    return path
+
+
+def _replace_table(text: str, name: str, table: str) -> str:
+    """Drop the old [name] table (and its sub-tables), then append the new one."""
+    kept: list[str] = []
+    skipping = False
+    for line in text.splitlines():
+        header = line.strip()
+        if header.startswith("["):
+            current = header.strip("[]").strip()
+            skipping = current == name or current.startswith(name + ".")
+        if not skipping:
+            kept.append(line)
+    body = "\n".join(kept).rstrip()
+    return (body + "\n\n" if body else "") + table + "\n"

@@ -15,6 +15,7 @@ from dlqctl.config import Settings
 from dlqctl.errors import UsageError
 
 if TYPE_CHECKING:
+    from dlqctl.aws.cloudformation import CloudFormationGateway
     from dlqctl.aws.cloudwatch import CloudWatchGateway
     from dlqctl.aws.ledger import LedgerGateway
     from dlqctl.aws.sqs import SqsGateway
@@ -103,6 +104,11 @@ class AwsSession:
                 "AWS: set AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_DYNAMODB) too, or --endpoint-url"
             )
         return LedgerGateway(client, table)
+
+    def cloudformation(self, region: str | None = None) -> CloudFormationGateway:
+        from dlqctl.aws.cloudformation import CloudFormationGateway
+
+        return CloudFormationGateway(self.client("cloudformation", region))
 
     def cloudwatch(self, region: str | None = None) -> CloudWatchGateway | None:
         """CloudWatch, but only where it is the same backend as SQS.

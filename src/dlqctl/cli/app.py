@@ -76,6 +76,7 @@ def main(
 
 # The command modules register themselves on `app` when imported.
 from dlqctl.cli.commands import (  # noqa: E402
+    config,
     export,
     history,
     iam_policy,
@@ -91,6 +92,7 @@ from dlqctl.cli.commands import (  # noqa: E402
 
 __all__ = [
     "app",
+    "config",
     "export",
     "history",
     "iam_policy",

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dlqctl.config import config_path
+from dlqctl.config import write_pipeline
 from dlqctl.errors import RefusedError
 from dlqctl.lab.environment import (
     LAB_PIPELINE,
@@ -126,40 +126,15 @@ def status() -> dict[str, Any]:
 
 
 def register_pipeline(resources: LabResources) -> Path:
-    """Write a `lab` pipeline into the user's config file, so `--pipeline lab` works."""
-    path = config_path(None, os.environ) or _user_config()
-    section = "\n".join(
-        [
-            f"[pipelines.{LAB_PIPELINE}]",
-            f'dlq = "{resources.dlq_url}"',
-            f'source_queue = "{resources.queue_url}"',
-            f'ledger_table = "{resources.table}"',
-            f'endpoint_url = "{resources.endpoint}"',
-            f'region = "{REGION}"',
-            f"worker_timeout_s = {spec.LAB_WORKER_TIMEOUT_S}",
-        ]
+    """Write a `lab` pipeline into the config file, so `--pipeline lab` works."""
+    return write_pipeline(
+        LAB_PIPELINE,
+        {
+            "dlq": resources.dlq_url,
+            "source_queue": resources.queue_url,
+            "ledger_table": resources.table,
+            "endpoint_url": resources.endpoint,
+            "region": REGION,
+            "worker_timeout_s": spec.LAB_WORKER_TIMEOUT_S,
+        },
     )
-    text = path.read_text() if path.exists() else ""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_replace_section(text, f"pipelines.{LAB_PIPELINE}", section))
-    return path
-
-
-def _user_config() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "dlqctl" / "config.toml"
-
-
-def _replace_section(text: str, name: str, section: str) -> str:
-    """Drop the old [name] table (and its sub-tables), then append the new one."""
-    kept: list[str] = []
-    skipping = False
-    for line in text.splitlines():
-        header = line.strip()
-        if header.startswith("["):
-            table = header.strip("[]").strip()
-            skipping = table == name or table.startswith(name + ".")
-        if not skipping:
-            kept.append(line)
-    body = "\n".join(kept).rstrip()
-    return (body + "\n\n" if body else "") + section + "\n"
