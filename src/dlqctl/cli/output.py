@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 from rich.console import Console, RenderableType
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from dlqctl.core.scan import ProgressCallback
 
@@ -56,11 +57,16 @@ class Output:
             sys.stdout.flush()
 
     def report(
-        self, document: Any, view: Callable[[], RenderableType], warnings: list[str]
+        self,
+        document: Any,
+        view: RenderableType | Callable[[], RenderableType],
+        warnings: Sequence[str] = (),
     ) -> None:
-        """One result: a view and its warnings for people, the document for scripts."""
+        """One result: a view and its warnings for people, the document for scripts.
+        A plain string view is printed as it is, never read as markup."""
         if self.format is OutputFormat.table:
-            self.console.print(view())
+            shown = view() if callable(view) else view
+            self.console.print(Text(shown) if isinstance(shown, str) else shown)
             for warning in warnings:
                 self.warn(warning)
         elif self.format is OutputFormat.json:

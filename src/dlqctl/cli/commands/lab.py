@@ -9,7 +9,6 @@ from rich.text import Text
 
 from dlqctl.cli.app import app
 from dlqctl.cli.common import Invocation, command
-from dlqctl.cli.output import OutputFormat
 from dlqctl.cli.render import inspect_view, redrive_view
 from dlqctl.errors import NotFoundError, UsageError
 from dlqctl.models import InspectReport, RedriveReport
@@ -41,15 +40,6 @@ def _running() -> Any:
     return current
 
 
-def _emit(inv: Invocation, document: dict[str, Any], text: str) -> None:
-    if inv.out.format is OutputFormat.table:
-        inv.out.console.print(text, markup=False)
-    elif inv.out.format is OutputFormat.json:
-        inv.out.emit(document)
-    else:
-        inv.out.emit_lines([document])
-
-
 @command(lab_app, "up", groups=("output",))
 def up(inv: Invocation) -> None:
     """Start the lab in the background: server, resources from the pipeline spec, poller.
@@ -61,8 +51,7 @@ def up(inv: Invocation) -> None:
     control, *_ = _lab()
     started = control.up()
     resources = started.resources
-    _emit(
-        inv,
+    inv.out.report(
         {
             "endpoint": resources.endpoint,
             "resources": resources.as_dict(),
@@ -84,8 +73,7 @@ def down(inv: Invocation) -> None:
     """
     control, *_ = _lab()
     stopped = control.down()
-    _emit(
-        inv,
+    inv.out.report(
         {"stopped": stopped},
         "stopped " + ", ".join(stopped) if stopped else "no lab was running",
     )
@@ -102,7 +90,7 @@ def status(inv: Invocation) -> None:
     control, *_ = _lab()
     current = control.status()
     if not current["running"]:
-        _emit(inv, current, "no lab is running: start one with `dlqctl lab up`")
+        inv.out.report(current, "no lab is running: start one with `dlqctl lab up`")
         return
     poller = current["poller"]
     lines = [
@@ -115,7 +103,7 @@ def status(inv: Invocation) -> None:
     lines.append(
         f"poller pid {poller['pid']}: {'healthy' if poller['healthy'] else 'NOT healthy'} (heartbeat {poller['heartbeat_age_s']}s ago)"
     )
-    _emit(inv, current, "\n".join(lines))
+    inv.out.report(current, "\n".join(lines))
 
 
 @command(lab_app, "send", groups=("output",))
@@ -139,8 +127,7 @@ def send(
 
     with pipeline_logs_to(state.lab_dir() / "ingest.log"):
         sent = traffic.send_orders(count, poison_ratio)
-    _emit(
-        inv,
+    inv.out.report(
         {"accepted": sent.accepted, "rejected": sent.rejected, "poison": sent.poison},
         f"accepted {sent.accepted} orders ({sent.poison} poison), rejected {sent.rejected}",
     )
@@ -166,7 +153,7 @@ def failure_mode(
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     value = environment.failure_mode(current.resources.endpoint)
-    _emit(inv, {"failure_mode": value}, f"failure mode is now {value}")
+    inv.out.report({"failure_mode": value}, f"failure mode is now {value}")
 
 
 @command(lab_app, "env", groups=())
@@ -238,8 +225,7 @@ def demo(
         "left_in_dlq": summary.left_in_dlq,
         "seconds": summary.seconds,
     }
-    _emit(
-        inv,
+    inv.out.report(
         document,
         f"GameDay done in {summary.seconds}s: sent {summary.sent}, {summary.reached_dlq} reached the DLQ, "
         f"{summary.recovered} recovered by the redrive, {summary.left_in_dlq} poison left for a person",

@@ -78,14 +78,8 @@ def start(
     )
     journal.record("end", outcome="started", summary={"task_handle": handle})
     result = {"task_handle": handle, "source": source.arn, "destination": destination, "rate": rate}
-    if inv.out.format is OutputFormat.table:
-        inv.out.console.print(
-            f"started move task {handle}\nwatch it with: dlqctl move-task status {source.name}"
-        )
-    else:
-        inv.out.emit(result) if inv.out.format is OutputFormat.json else inv.out.emit_lines(
-            [result]
-        )
+    message = f"started move task {handle}\nwatch it with: dlqctl move-task status {source.name}"
+    inv.out.report(result, lambda: message, [])
 
 
 @command(move_task_app, "status", groups=("aws", "output"))
@@ -149,12 +143,7 @@ def cancel(
         task = str(running[0]["TaskHandle"])
     moved = sqs.cancel_move_task(task)
     result = {"task_handle": task, "moved": moved}
-    if inv.out.format is OutputFormat.table:
-        inv.out.console.print(f"cancelled {task}: about {moved} messages had moved")
-    else:
-        inv.out.emit(result) if inv.out.format is OutputFormat.json else inv.out.emit_lines(
-            [result]
-        )
+    inv.out.report(result, lambda: f"cancelled {task}: about {moved} messages had moved", [])
 
 
 def _task(raw: dict[str, Any]) -> dict[str, Any]:

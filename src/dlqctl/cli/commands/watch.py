@@ -1,6 +1,8 @@
 """`dlqctl watch`: a live view of queue depths until Ctrl-C."""
 
+import itertools
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -60,31 +62,23 @@ def watch(
         return
 
 
-def _refreshes(count: int, pause: float) -> "range | _Forever":
-    return range(count) if count else _Forever()
-
-
-class _Forever:
-    def __iter__(self) -> "_Forever":
-        return self
-
-    def __next__(self) -> int:
-        return 0
+def _refreshes(count: int, pause: float) -> Iterator[int]:
+    """Refresh numbers, pausing between them; forever when `count` is 0."""
+    for number in itertools.count() if count == 0 else range(count):
+        if number:
+            time.sleep(pause)
+        yield number
 
 
 def _live(inv: Invocation, targets: list[str], pause: float, count: int) -> None:
     with Live(console=inv.out.console, auto_refresh=False) as live:
-        for i, _ in enumerate(_refreshes(count, pause)):
-            if i:
-                time.sleep(pause)
+        for _ in _refreshes(count, pause):
             stamp = datetime.now(UTC).strftime("%H:%M:%SZ")
             live.update(watch_table(inv.api.watch(targets), stamp), refresh=True)
 
 
 def _stream(inv: Invocation, targets: list[str], pause: float, count: int) -> None:
-    for i, _ in enumerate(_refreshes(count, pause)):
-        if i:
-            time.sleep(pause)
+    for _ in _refreshes(count, pause):
         at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         snapshot = [{"at": at, **q.model_dump(mode="json")} for q in inv.api.watch(targets)]
         if inv.out.format is OutputFormat.json:
