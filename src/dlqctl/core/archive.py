@@ -13,7 +13,6 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import IO
 
 from pydantic import ValidationError
@@ -111,17 +110,6 @@ class ExportWriter:
         os.fsync(self._file.fileno())
         self._file.close()
         _fsync_directory(self.path.parent)
-
-    def __enter__(self) -> ExportWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _fsync_directory(path: Path) -> None:
