@@ -149,7 +149,7 @@ GROUPS: dict[str, list[_Option]] = {
             "concurrency",
             int | None,
             FILTER_PANEL,
-            "SQS requests in flight at once [default: 4].",
+            "SQS requests in flight at once [default: 16].",
             min=1,
             max=32,
         ),

@@ -47,7 +47,9 @@ class Received:
     ) -> DlqMessage:
         system = self.raw.get("Attributes", {})
         body_text = str(self.raw.get("Body", ""))
-        return DlqMessage(
+        # Built without validation: every value comes typed from SQS or from this module,
+        # and this runs once per message on the hot path of every scan.
+        return DlqMessage.model_construct(
             message_id=self.message_id,
             sent_at=self.sent_at,
             age_s=round(self.age_s, 3),
@@ -100,5 +102,7 @@ def convert_attributes(attributes: dict[str, Any]) -> dict[str, MessageAttribute
             value = base64.b64encode(bytes(attribute["BinaryValue"])).decode("ascii")
         else:
             value = str(attribute.get("StringValue", ""))
-        converted[name] = MessageAttribute(data_type=str(attribute["DataType"]), value=value)
+        converted[name] = MessageAttribute.model_construct(
+            data_type=str(attribute["DataType"]), value=value
+        )
     return converted
