@@ -396,6 +396,9 @@ class Redrive:
         broken_groups: set[str] = set()
         batches = list(self._batches(entries))
         lanes = 1 if self.origin.fifo else self.lanes  # FIFO: one batch at a time, in order
+        if self.options.rate:
+            # A round sends all its batches at once: keep it to about a second of --rate.
+            lanes = max(1, min(lanes, int(self.options.rate // self.options.batch_size)))
         last_check, since_check = self.clock(), 0
         with ThreadPoolExecutor(lanes, thread_name_prefix="redrive") as pool:
             for start in range(0, len(batches), lanes):
@@ -413,6 +416,8 @@ class Redrive:
                 if self.origin.fifo and self.options.jitter_s:
                     # Spread the run over about --jitter: FIFO cannot delay messages.
                     self._pause(self.rng.uniform(0, 2 * self.options.jitter_s / len(batches)))
+                if stop.is_set():  # Ctrl-C during the pause: nothing of this round went out
+                    return "interrupted"
                 if self.scan:
                     self.scan.renew_hold_if_due()
                 self._move_round(pool, round_, tally, broken_groups, progress)
