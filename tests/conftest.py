@@ -46,6 +46,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
     monkeypatch.setenv("COLUMNS", "200")
     # moto answers long polls on empty queues by waiting: keep the suite fast.
     monkeypatch.setenv("DLQCTL_RECEIVE_WAIT_S", "0")
+    # moto's backends are not thread-safe, so tests against it use one lane; lanes are
+    # proven on the simulated transport (tests/bench_parity).
+    monkeypatch.setenv("DLQCTL_CONCURRENCY", "1")
     monkeypatch.chdir(work)
 
 

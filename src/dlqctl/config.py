@@ -58,6 +58,7 @@ class _Section(BaseModel):
     ledger_table: str | None = None
     error_type_attribute: str | None = None
     worker_timeout_s: int | None = Field(default=None, gt=0)
+    concurrency: int | None = Field(default=None, ge=1, le=32)
     rules: list[ErrorTypeRule] = Field(default_factory=list)
 
 
@@ -67,7 +68,6 @@ class Defaults(_Section):
     max_scan: int | None = Field(default=None, ge=1)
     receive_wait_s: int | None = Field(default=None, ge=0, le=20)
     hold_s: int | None = Field(default=None, ge=1, le=43_200)
-    concurrency: int | None = Field(default=None, ge=1, le=32)
 
 
 class Pipeline(_Section):

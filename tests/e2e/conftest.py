@@ -307,6 +307,9 @@ def base_env(home: Path, proxy: str) -> dict[str, str]:
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
         "AWS_EC2_METADATA_DISABLED": "true",
+        # moto's backends are not thread-safe: parallel lanes can hand one message to two
+        # receives. Lanes are proven on the simulated transport (tests/bench_parity).
+        "DLQCTL_CONCURRENCY": "1",
         # Anything not aimed at 127.0.0.1 goes to the trap instead of the network.
         "HTTP_PROXY": proxy,
         "HTTPS_PROXY": proxy,

@@ -136,5 +136,7 @@ def register_pipeline(resources: LabResources) -> Path:
             "endpoint_url": resources.endpoint,
             "region": REGION,
             "worker_timeout_s": spec.LAB_WORKER_TIMEOUT_S,
+            # moto is not thread-safe: parallel receives could hand a message out twice.
+            "concurrency": 1,
         },
     )

@@ -142,6 +142,7 @@ def run_gameday(
                 ledger_table=lab.table,
                 worker_timeout_s=spec.LAB_WORKER_TIMEOUT_S,
                 receive_wait_s=1,
+                concurrency=1,  # moto is not thread-safe: one request at a time
             )
         )
         show("3. dlqctl inspect: what failed, and why")

@@ -1,0 +1,248 @@
+"""`python -m bench` (`make bench`): every scenario, dlqctl and both baselines, one table.
+
+Each measurement runs in a fresh subprocess (bench/run.py) so peak RSS is its own; they
+run one after another so none competes with another for the machine's two cores.
+
+The naive baseline pays a full round trip per message (2–3 per message at 20 ms): over a
+100,000-message queue it would run for more than an hour. So the baselines handle a
+sample of each queue — the same queue, at the same depth — and their rates (requests per
+message, messages per second, CPU per message) are measured on that sample. Rates do not
+depend on how many messages are handled, since the simulator's cost per request does not
+grow with depth; the table says "sample" wherever that was done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import report
+from bench.scenarios import SCENARIOS
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results"
+
+# Sizes: the issue's for a full run; a tenth or so with --quick. The samples are sized so
+# a full run stays under ~10 minutes on 2 cores at 20 ms per request.
+SIZES = {
+    "full": {"scan": 100_000, "redrive": 10_000, "export": 10_000, "naive": 200, "batched": 1_000},
+    "quick": {"scan": 5_000, "redrive": 1_000, "export": 1_000, "naive": 100, "batched": 500},
+}
+# CPU per message also rises with the wait between requests (caches and clocks cool down
+# while a lane sleeps), so dlqctl runs once more without waits: its CPU cost when busy,
+# and the most one lane can do with the CPU it has. Per message, so a smaller queue will do.
+HOT_CPU_DEPTH = 20_000
+FAULTS = ("throttle_rate", "error_rate", "ambiguous_rate", "entry_failure_rate")
+
+
+def plan(args: argparse.Namespace) -> list[dict[str, Any]]:
+    sizes = args.sizes
+    runs = []
+    for scenario in args.scenarios:
+        depth = sizes[scenario]
+        for concurrency in args.sweep or [args.concurrency]:
+            runs.append(
+                {"scenario": scenario, "impl": "dlqctl", "depth": depth, "concurrency": concurrency}
+            )
+        for impl in ("naive", "batched"):
+            work = min(depth, sizes[impl])
+            runs.append({"scenario": scenario, "impl": impl, "depth": depth, "work": work})
+        if not args.no_hot_cpu:
+            hot_depth = min(depth, HOT_CPU_DEPTH)
+            runs.append(
+                {
+                    "scenario": scenario,
+                    "impl": "dlqctl",
+                    "depth": hot_depth,
+                    "concurrency": args.concurrency,
+                    "latency_ms": 0.0,
+                }
+            )
+    return runs
+
+
+def run_one(spec: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    argv = [sys.executable, "-m", "bench.run"]
+    spec = {"latency_ms": args.latency_ms, **spec}
+    for key, value in spec.items():
+        if value is not None:
+            argv += [f"--{key.replace('_', '-')}", str(value)]
+    for fault in FAULTS:
+        argv += [f"--{fault.replace('_', '-')}", str(getattr(args, fault))]
+    # No profile, endpoint or DLQCTL_* setting of this machine may reach the run.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DLQCTL_"))}
+    if args.src:
+        env["PYTHONPATH"] = str(args.src)  # ahead of the editable install's src/
+    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        raise SystemExit(f"bench: {' '.join(argv[1:])} failed ({done.returncode})")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def checkout(revision: str) -> tuple[Path, str]:
+    """dlqctl's src/ as of a git revision, extracted to a temporary directory: measures a
+    commit without touching the working tree (where someone may be mid-change)."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", revision],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", commit, "src"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    target = Path(tempfile.mkdtemp(prefix=f"dlqctl-{commit}-"))
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
+    return target / "src", commit
+
+
+def _sizes(text: str) -> dict[str, int]:
+    pairs = (item.split("=", 1) for item in text.split(",") if item)
+    sizes = {key.strip(): int(value) for key, value in pairs}
+    unknown = set(sizes) - set(SIZES["full"])
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown size keys: {', '.join(sorted(unknown))}")
+    return sizes
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small queues: about a minute")
+    parser.add_argument("--latency-ms", type=float, default=20.0, help="per request (20)")
+    parser.add_argument(
+        "--scenarios",
+        type=lambda text: text.split(","),
+        default=list(SCENARIOS),
+        help="comma-separated: scan,redrive,export",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        help="dlqctl's lanes, passed wherever dlqctl takes them (bench/lanes.py); each row "
+        "says whether it was applied",
+    )
+    parser.add_argument(
+        "--sweep",
+        type=lambda text: [int(n) for n in text.split(",")],
+        help="run dlqctl at each of these lane counts, e.g. 1,2,4,8",
+    )
+    parser.add_argument("--throttle-rate", type=float, default=0.0, help="fault injection")
+    parser.add_argument("--error-rate", type=float, default=0.0, help="5xx, fault injection")
+    parser.add_argument(
+        "--ambiguous-rate", type=float, default=0.0, help="act, then answer 5xx (duplicates)"
+    )
+    parser.add_argument("--entry-failure-rate", type=float, default=0.0, help="batch entries")
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        default={},
+        metavar="KEY=N,…",
+        help="override queue depths and samples, e.g. scan=20000,naive=100 "
+        "(keys: scan, redrive, export, naive, batched)",
+    )
+    parser.add_argument(
+        "--no-hot-cpu", action="store_true", help="skip the extra dlqctl runs without waits"
+    )
+    parser.add_argument(
+        "--dlqctl-rev",
+        metavar="REV",
+        help="measure dlqctl as of this git revision (e.g. HEAD) instead of the working tree",
+    )
+    parser.add_argument("--out", type=Path, help="JSON results (default bench/results/…)")
+    args = parser.parse_args(argv)
+    args.sizes = {**SIZES["quick" if args.quick else "full"], **args.sizes}
+    args.src, args.measured = None, "working tree"
+    if args.dlqctl_rev:
+        args.src, commit = checkout(args.dlqctl_rev)
+        args.measured = f"git {commit} ({args.dlqctl_rev})"
+    unknown = set(args.scenarios) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    args.out = args.out or RESULTS / ("quick.json" if args.quick else "latest.json")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    try:
+        measure_all(args)
+    finally:
+        if args.src:
+            shutil.rmtree(args.src.parent, ignore_errors=True)  # the checkout of --dlqctl-rev
+
+
+def measure_all(args: argparse.Namespace) -> None:
+    runs = plan(args)
+    started = time.monotonic()
+    rows, hot = [], []
+    for number, spec in enumerate(runs, start=1):
+        work = spec.get("work") or spec["depth"]
+        latency = spec.get("latency_ms", args.latency_ms)
+        print(
+            f"[{number}/{len(runs)}] {spec['scenario']} · {spec['impl']} · "
+            f"{work:,} of {spec['depth']:,} messages · {latency:g} ms … ",
+            end="",
+            flush=True,
+        )
+        row = run_one(spec, args)
+        (hot if "latency_ms" in spec else rows).append(row)
+        status = "ok" if row["ok"] else f"CHECK FAILED {row['checks']}"
+        print(f"{row['wall_s']:.1f} s, {row['msg_per_s']:,.0f} msg/s, {status}", flush=True)
+    report.add_ratios(rows)
+
+    print(f"\nSimulated SQS at {args.latency_ms:g} ms per request", end="")
+    faults = {k: getattr(args, k) for k in FAULTS}
+    print(f", faults {faults}" if any(faults.values()) else ", no faults", end="")
+    print(f"; {os.cpu_count()} CPUs; dlqctl from the {args.measured}", end="")
+    print(f"; {time.monotonic() - started:.0f} s in all.\n")
+    print(report.table(rows))
+    print(
+        "\nreq/msg counts every SQS request (retries too) over messages handled; CPU is the "
+        "process's\nCPU minus the simulator's own; peak RSS is ru_maxrss of a fresh process "
+        "per row and\nincludes the simulator's queue store "
+        f"({max(r['simulator_store_mib'] for r in rows):.0f} MiB at most). "
+        "Baselines marked 'sample' handled that many\nmessages of the same queue; their "
+        "rates are per message. ×naive and ×batched are dlqctl's\nmsg/s over theirs. "
+        "Request floors: "
+        + ", ".join(f"{s.name} {s.floor}" for s in SCENARIOS.values() if s.name in args.scenarios)
+        + " per message.\n"
+    )
+    if hot:
+        print("Without waits (0 ms per request): dlqctl's CPU when busy, and one lane's ceiling.\n")
+        print(report.hot_table(hot), "\n")
+    results = report.target_results(rows)
+    print("Targets (issue 6):")
+    print(report.targets_text(results))
+    parameters = {
+        "latency_ms": args.latency_ms,
+        "sizes": args.sizes,
+        "concurrency": args.concurrency,
+        "sweep": args.sweep,
+        "dlqctl_measured": args.measured,
+        **faults,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    document = report.document(rows, parameters)
+    document["without_waits"] = hot
+    args.out.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"\nwrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+    if not all(row["ok"] for row in rows + hot):
+        raise SystemExit("bench: a run did not do the work it claimed (see CHECK FAILED)")
+
+
+if __name__ == "__main__":
+    main()
