@@ -41,3 +41,10 @@ def test_key_ignores_formatting_and_key_order(payload: object, indent: int) -> N
 def test_body_digest_is_of_the_exact_text() -> None:
     assert body_sha256('{"a":1}') != body_sha256('{"a": 1}')
     assert body_sha256("x") == hashlib.sha256(b"x").hexdigest()
+
+
+@given(json_values)
+def test_the_parsed_shortcut_gives_the_same_key(payload: object) -> None:
+    from dlqctl.core.idempotency import payload_key
+
+    assert payload_key(payload) == idempotency_key(json.dumps(payload))

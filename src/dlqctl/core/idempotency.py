@@ -17,10 +17,19 @@ def canonical_json(payload: object) -> str:
 
 def idempotency_key(body: str) -> str:
     try:
-        canonical = canonical_json(json.loads(body))
+        payload = json.loads(body)
     except ValueError:
-        canonical = body
-    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+        return _digest(body)
+    return payload_key(payload)
+
+
+def payload_key(payload: object) -> str:
+    """The key of an already parsed JSON body (saves parsing it twice)."""
+    return _digest(canonical_json(payload))
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def body_sha256(body: str) -> str:

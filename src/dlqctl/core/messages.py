@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from dlqctl.core.idempotency import body_sha256, idempotency_key
+from dlqctl.core.idempotency import body_sha256, idempotency_key, payload_key
 from dlqctl.models import BodyEncoding, DlqMessage, ErrorSource, MessageAttribute
 
 RawMessage = dict[str, Any]
@@ -80,7 +80,7 @@ def receive(raw: RawMessage, now: float) -> Received:
         encoding=encoding,
         sent_at=datetime.fromtimestamp(sent_ms / 1000, UTC),
         age_s=max(0.0, now - sent_ms / 1000),
-        key=idempotency_key(body_text),
+        key=payload_key(body) if encoding == "json" else idempotency_key(body_text),
     )
 
 
