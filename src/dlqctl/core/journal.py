@@ -46,9 +46,11 @@ def _user() -> str:
 
 
 class Journal:
-    def __init__(self, path: Path | None = None, *, run_id: str) -> None:
-        self.path = path or default_journal_path()
+    def __init__(self, path: Path | str | None = None, *, run_id: str) -> None:
+        self.path = Path(path) if path else default_journal_path()
         self.run_id = run_id
+        self.user = _user()
+        self.host = socket.gethostname()
 
     def record(self, kind: str, **fields: Any) -> None:
         """Append one record and make it durable before returning."""
@@ -56,8 +58,8 @@ class Journal:
             "time": datetime.now(UTC).isoformat(),
             "run_id": self.run_id,
             "kind": kind,
-            "user": _user(),
-            "host": socket.gethostname(),
+            "user": self.user,
+            "host": self.host,
             **fields,
         }
         line = json.dumps(entry, ensure_ascii=False, default=str) + "\n"

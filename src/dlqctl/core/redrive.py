@@ -6,6 +6,7 @@ after its copy was accepted by the target, or released. Nothing is deleted first
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import time
@@ -285,17 +286,22 @@ class Redrive:
             deleted=tally.deleted,
             failed=refused + tally.failed,
             possible_duplicates=tally.possible_duplicates,
-            planned=[self._planned(e) for e in self.entries if not e.refused],
+            planned=self._planned_messages,
             duration_s=round(self.clock() - self.started, 3),
             coverage=self.coverage if self.scan is None else self.origin.coverage(0, ""),
             warnings=self.warnings,
             **extra,
         )
 
+    @functools.cached_property
+    def _planned_messages(self) -> list[PlannedMessage]:
+        """Built once: the dry run and the final report list the same plan."""
+        return [self._planned(e) for e in self.entries if not e.refused]
+
     def _planned(self, entry: _Entry) -> PlannedMessage:
         message = entry.selected.message
         assert entry.target is not None
-        return PlannedMessage(
+        return PlannedMessage.model_construct(  # typed values from this module: no re-validation
             message_id=message.message_id,
             error_type=message.error_type,
             age_s=message.age_s,
