@@ -92,7 +92,9 @@ class Mover:
         outcome = BatchOutcome()
         by_id = {item.entry_id: item for item in batch}
         self._send(target, target_url, by_id, outcome)
-        if outcome.sent and self.source and not outcome.fatal:
+        # Whatever the target confirmed leaves the source, even when a later attempt failed
+        # for good: a copy left behind in both queues would be an uncounted duplicate.
+        if outcome.sent and self.source:
             self.delete({i: by_id[i] for i in outcome.sent}, outcome)
         return outcome
 
