@@ -13,6 +13,7 @@ from moto import mock_aws
 from typer.testing import CliRunner, Result
 
 from dlqctl.cli.app import app
+from dlqctl.pipeline import spec
 
 REGION = "us-east-1"
 
@@ -122,6 +123,34 @@ def make_pipeline(sqs: Any, name: str = "orders", *, fifo: bool = False) -> Pipe
 @pytest.fixture
 def pipeline(sqs: Any) -> Pipeline:
     return make_pipeline(sqs)
+
+
+def make_ledger(name: str) -> Any:
+    """A failure-ledger table in moto, shaped as the pipeline's (the spec's key)."""
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": spec.LEDGER_KEY, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": spec.LEDGER_KEY, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return dynamodb
+
+
+# The message fields of the JSON contract (design §3) that scripts rely on.
+MESSAGE_CONTRACT_FIELDS = (
+    "message_id",
+    "sent_at",
+    "age_s",
+    "receive_count",
+    "error_type",
+    "error_source",
+    "source_queue_arn",
+    "attributes",
+    "body",
+    "body_sha256",
+    "body_bytes",
+)
 
 
 def invoke(*args: str, expect: int = 0, env: dict[str, str] | None = None) -> Result:

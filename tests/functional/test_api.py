@@ -14,7 +14,7 @@ from dlqctl.core.idempotency import idempotency_key
 from dlqctl.errors import QueueNotFoundError, UsageError
 from dlqctl.pipeline import spec
 
-from ..conftest import REGION, Pipeline, make_pipeline
+from ..conftest import REGION, Pipeline, make_ledger, make_pipeline
 
 
 def seed_mixed(pipeline: Pipeline) -> None:
@@ -184,14 +184,7 @@ def test_dlq_with_its_own_redrive_policy_is_warned_about(sqs: Any) -> None:
 
 @pytest.fixture
 def ledger(aws: None) -> Any:
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
-    dynamodb.create_table(
-        TableName="orders-ledger",
-        KeySchema=[{"AttributeName": spec.LEDGER_KEY, "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": spec.LEDGER_KEY, "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return dynamodb
+    return make_ledger("orders-ledger")
 
 
 def put_ledger(dynamodb: Any, body: str, status: str, **extra: str) -> None:

@@ -5,7 +5,6 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 
 from dlqctl import Dlqctl, Settings
@@ -14,7 +13,7 @@ from dlqctl.core.redrive import RedriveOptions, exit_code
 from dlqctl.errors import ExitCode
 from dlqctl.pipeline import spec
 
-from ..conftest import REGION, Pipeline
+from ..conftest import Pipeline, make_ledger
 
 
 def seed(pipeline: Pipeline, n: int) -> list[str]:
@@ -69,14 +68,7 @@ def test_canary_that_comes_back_stops_the_run(pipeline: Pipeline) -> None:
 
 @pytest.fixture
 def ledger(pipeline: Pipeline) -> Any:
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
-    dynamodb.create_table(
-        TableName="ledger",
-        KeySchema=[{"AttributeName": spec.LEDGER_KEY, "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": spec.LEDGER_KEY, "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return dynamodb
+    return make_ledger("ledger")
 
 
 def mark(dynamodb: Any, body: str, status: str, at: datetime | None = None) -> None:

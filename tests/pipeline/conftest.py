@@ -11,6 +11,8 @@ from moto import mock_aws
 from dlqctl.lab.environment import REGION
 from dlqctl.pipeline import ingest, spec, worker
 
+from ..conftest import make_ledger
+
 
 @dataclass
 class Stack:
@@ -36,13 +38,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     with mock_aws():
         sqs = boto3.client("sqs", region_name=REGION)
         queue_url = sqs.create_queue(QueueName=spec.MAIN_QUEUE_NAME)["QueueUrl"]
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(
-            TableName=spec.LEDGER_TABLE_NAME,
-            KeySchema=[{"AttributeName": spec.LEDGER_KEY, "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": spec.LEDGER_KEY, "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        dynamodb = make_ledger(spec.LEDGER_TABLE_NAME)
         ssm = boto3.client("ssm", region_name=REGION)
         ssm.put_parameter(Name=spec.FAILURE_MODE_PARAMETER, Value="none", Type="String")
         monkeypatch.setenv(spec.ENV_QUEUE_URL, queue_url)
