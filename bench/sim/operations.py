@@ -29,6 +29,8 @@ SENDER_ID = "AIDASIMULATEDSENDER01"
 MAX_BATCH = 10
 MAX_WAIT_S = 20
 _ENTRY_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
+# Group and deduplication ids: up to 128 ASCII letters, digits and punctuation marks.
+_TOKEN = re.compile(r"[!-~]{1,128}")
 
 Params = dict[str, Any]
 Answer = dict[str, Any]
@@ -100,14 +102,15 @@ def _page(urls: list[str], params: Params, key: str, *, omit_empty: bool) -> Ans
 
 def send_message(call: Call, params: Params) -> Answer:
     queue = call.service.queue_at(params["QueueUrl"])
-    _check_size(queue, params)
+    _check_message(queue, params)
     return _send(call, queue, params)
 
 
 def send_message_batch(call: Call, params: Params) -> Answer:
     queue = call.service.queue_at(params["QueueUrl"])
     entries = _check_batch(params, "SendMessageBatchRequestEntry")
-    total = sum(_check_size(queue, entry) for entry in entries)
+    # Every entry is checked before any is sent, so a refused batch sends nothing.
+    total = sum(_check_message(queue, entry) for entry in entries)
     if total > queue.max_message_size:
         raise SqsError(
             "BatchRequestTooLong",
@@ -125,12 +128,9 @@ def send_message_batch(call: Call, params: Params) -> Answer:
 
 
 def _send(call: Call, queue: Queue, params: Params) -> Answer:
-    delay = int(params.get("DelaySeconds", queue.attributes["DelaySeconds"]))
-    if not 0 <= delay <= MAX_DELAY_S:
-        raise invalid_parameter(
-            f"Value {delay} for parameter DelaySeconds is invalid. "
-            f"Reason: must be between 0 and {MAX_DELAY_S}."
-        )
+    # A FIFO queue has no per-message delay (_check_message refuses one): its own applies.
+    default = queue.attributes["DelaySeconds"]
+    delay = int(default if queue.fifo else params.get("DelaySeconds", default))
     body = params["MessageBody"]
     attributes = params.get("MessageAttributes") or {}
     system = {
@@ -138,11 +138,66 @@ def _send(call: Call, queue: Queue, params: Params) -> Answer:
         for name, value in (params.get("MessageSystemAttributes") or {}).items()
     }
     now, now_ms = call.now()
-    message = queue.send(body, attributes, system, delay, now, now_ms)
+    message = queue.send(
+        body,
+        attributes,
+        system,
+        delay,
+        now,
+        now_ms,
+        group_id=params.get("MessageGroupId"),
+        dedup_id=params.get("MessageDeduplicationId"),
+    )
     answer = {"MessageId": queue.message_id(message), "MD5OfMessageBody": md5_of_body(body)}
     if attributes:
         answer["MD5OfMessageAttributes"] = md5_of_attributes(attributes)
+    sequence_number = queue.sequence_number(message)
+    if sequence_number is not None:
+        answer["SequenceNumber"] = sequence_number
     return answer
+
+
+def _check_message(queue: Queue, params: Params) -> int:
+    """Refuse what SQS refuses of one message; its size, as _check_size counts it."""
+    group_id = params.get("MessageGroupId")
+    dedup_id = params.get("MessageDeduplicationId")
+    delay = params.get("DelaySeconds")
+    if queue.fifo:
+        if not group_id:
+            # The JSON protocol's name for it; botocore reports the query code, as SQS does.
+            raise SqsError(
+                "MissingRequiredParameterException",
+                "The request must contain the parameter MessageGroupId.",
+                query_code="MissingParameter",
+            )
+        if dedup_id is None and not queue.content_based_deduplication:
+            raise invalid_parameter(
+                "The queue should either have ContentBasedDeduplication enabled or "
+                "MessageDeduplicationId provided explicitly"
+            )
+        if delay:
+            raise _not_for_this_queue_type("DelaySeconds", delay)
+    elif dedup_id is not None:
+        raise _not_for_this_queue_type("MessageDeduplicationId", dedup_id)
+    if delay is not None and not 0 <= int(delay) <= MAX_DELAY_S:
+        raise invalid_parameter(
+            f"Value {delay} for parameter DelaySeconds is invalid. "
+            f"Reason: must be between 0 and {MAX_DELAY_S}."
+        )
+    for name, value in (("MessageGroupId", group_id), ("MessageDeduplicationId", dedup_id)):
+        if value is not None and not _TOKEN.fullmatch(value):
+            raise invalid_parameter(
+                f"Value {value} for parameter {name} is invalid. Reason: it can contain up to "
+                "128 alphanumeric and punctuation characters."
+            )
+    return _check_size(queue, params)
+
+
+def _not_for_this_queue_type(name: str, value: Any) -> SqsError:
+    return invalid_parameter(
+        f"Value {value} for parameter {name} is invalid. "
+        "Reason: The request include parameter that is not valid for this queue type."
+    )
 
 
 def _check_size(queue: Queue, params: Params) -> int:
@@ -226,7 +281,7 @@ def _received(
             "SentTimestamp": str(message.sent_ms),
             "ApproximateReceiveCount": str(message.receive_count),
             "ApproximateFirstReceiveTimestamp": str(message.first_receive_ms),
-            **message.system,
+            **queue.system_attributes(message),
         }
         if "All" not in system_names:
             system = {k: v for k, v in system.items() if k in system_names}
