@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dlqctl import Dlqctl, Settings
-from dlqctl.core.redrive import RedriveOptions
+try:  # since the streaming engine; before it, core/redrive.py (for --dlqctl-rev)
+    from dlqctl.core.guardrails import RedriveOptions
+except ImportError:  # pragma: no cover
+    from dlqctl.core.redrive import RedriveOptions  # type: ignore[no-redef,attr-defined]
 
 NAME = "concurrency"
 

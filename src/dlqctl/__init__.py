@@ -19,7 +19,7 @@ _EXPORTS = {
     "MessageFilter": "dlqctl.core.filters",
     "build_filter": "dlqctl.core.filters",
     "idempotency_key": "dlqctl.core.idempotency",
-    "RedriveOptions": "dlqctl.core.redrive",
+    "RedriveOptions": "dlqctl.core.guardrails",
     "DlqctlError": "dlqctl.errors",
     "ExitCode": "dlqctl.errors",
     "DlqMessage": "dlqctl.models",
@@ -64,8 +64,8 @@ if TYPE_CHECKING:
     from dlqctl.config import Settings
     from dlqctl.core.durations import parse_duration
     from dlqctl.core.filters import MessageFilter, build_filter
+    from dlqctl.core.guardrails import RedriveOptions
     from dlqctl.core.idempotency import idempotency_key
-    from dlqctl.core.redrive import RedriveOptions
     from dlqctl.errors import DlqctlError, ExitCode
     from dlqctl.models import (
         ArchiveReport,

@@ -17,35 +17,33 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from dlqctl.aws.ledger import LedgerGateway
 from dlqctl.aws.session import AwsSession
-from dlqctl.aws.sqs import SqsGateway
+from dlqctl.aws.sqs import SQS_BATCH_MAX, RawMessage, SqsGateway
 from dlqctl.config import Settings, load_settings
-from dlqctl.core.archive import ExportWriter, read_export, to_raw, to_record
+from dlqctl.core.archive import ExportWriter, read_export, to_raw
 from dlqctl.core.classify import Classifier
+from dlqctl.core.engine import abandon_event
+from dlqctl.core.feed import FileFeed, QueueFeed
 from dlqctl.core.filters import MessageFilter
+from dlqctl.core.guardrails import DEFAULT_MAX_MESSAGES, RedriveOptions, check_selection
 from dlqctl.core.inspect import InspectTally
 from dlqctl.core.journal import Journal
+from dlqctl.core.looks import ReceiveCounts, check_looks
 from dlqctl.core.moving import Mover, RetryPolicy
-from dlqctl.core.purge import PurgeOutcome, delete_selection
+from dlqctl.core.plan import take
+from dlqctl.core.purge import run_archive
 from dlqctl.core.queues import describe, list_queues, oldest_ages, open_queue
 from dlqctl.core.redact import Redactor
-from dlqctl.core.redrive import (
-    DEFAULT_MAX_MESSAGES,
-    Origin,
-    Redrive,
-    RedriveOptions,
-    check_selection,
-    take,
-)
+from dlqctl.core.redrive import Origin, Redrive
 from dlqctl.core.returns import ReturnDetector
 from dlqctl.core.scan import ProgressCallback, Scan, ScanLimits, in_flight_room
 from dlqctl.core.select import Selected, select
 from dlqctl.core.targets import TargetResolver
 from dlqctl.core.warnings import scan_warnings
-from dlqctl.errors import RefusedError, UsageError
+from dlqctl.errors import DlqctlError, RefusedError, UsageError
 from dlqctl.models import (
     ArchiveReport,
     Coverage,
@@ -58,6 +56,10 @@ from dlqctl.models import (
 )
 
 SortOrder = Literal["oldest", "newest"]
+RunReport = TypeVar("RunReport", RedriveReport, ArchiveReport)
+# How long a run holds what it leaves in the DLQ between renewals (renewed at 60 %): short
+# enough that messages come back soon if dlqctl is killed, long enough for a slow round.
+RUN_HOLD_S = 120
 
 
 class Dlqctl:
@@ -86,6 +88,7 @@ class Dlqctl:
         overrides = {"region": region, "profile": profile, "endpoint_url": endpoint_url}
         self.settings = base.model_copy(update={k: v for k, v in overrides.items() if v})
         self.aws = AwsSession(self.settings, session=session, clients=clients)
+        self.receive_counts = ReceiveCounts()
         self.clock = clock
         self.sleep = sleep
 
@@ -106,12 +109,14 @@ class Dlqctl:
         *,
         max_scan: int | None = None,
         on_progress: ProgressCallback | None = None,
+        force: bool = False,
     ) -> InspectReport:
-        """Depth, coverage and a summary by error type, age and source. Consumes nothing."""
+        """Depth, coverage and a summary by error type, age and source. Consumes nothing.
+        `force` looks even where the look would move messages on (the DLQ's own DLQ)."""
         sqs, url = open_queue(self.aws, queue)
         info = describe(sqs, url)
         tally = InspectTally(info.retention_s)
-        with self._scan(sqs, info, max_scan, on_progress) as scan:
+        with self._scan(sqs, info, max_scan, on_progress, force=force) as scan:
             for selected in self._select(scan, message_filter):
                 tally.add(selected.message)
         return tally.report(info, _coverage(scan, info), scan_warnings(info, scan))
@@ -127,15 +132,17 @@ class Dlqctl:
         redact: Sequence[str] = (),
         max_scan: int | None = None,
         on_progress: ProgressCallback | None = None,
+        force: bool = False,
     ) -> PeekResult:
-        """The `limit` oldest (or newest) matching messages. Consumes nothing."""
+        """The `limit` oldest (or newest) matching messages. Consumes nothing. `force` as
+        for `inspect`."""
         redactor = Redactor(redact)
         sqs, url = open_queue(self.aws, queue)
         info = describe(sqs, url)
         matched = 0
         kept: list[tuple[float, int, DlqMessage]] = []
         sign = 1 if sort == "oldest" else -1
-        with self._scan(sqs, info, max_scan, on_progress) as scan:
+        with self._scan(sqs, info, max_scan, on_progress, force=force) as scan:
             for order, selected in enumerate(self._select(scan, message_filter)):
                 message = selected.message
                 matched += 1
@@ -163,54 +170,6 @@ class Dlqctl:
 
     # -- changing ------------------------------------------------------------------------
 
-    @contextmanager
-    def redrive_session(
-        self,
-        queue: str | QueueRef,
-        message_filter: MessageFilter | None = None,
-        options: RedriveOptions | None = None,
-        *,
-        journal: Path | None = None,
-        max_scan: int | None = None,
-        on_progress: ProgressCallback | None = None,
-    ) -> Iterator[Redrive]:
-        """Select and hold the messages to move; yields the run, whose `plan` is the dry run.
-
-        Call `execute()` inside the block to move them; on leaving it, whatever was not
-        moved is released.
-        """
-        message_filter = message_filter or MessageFilter()
-        options = options or RedriveOptions()
-        options.check(message_filter)
-        sqs, url = open_queue(self.aws, queue)
-        info = describe(sqs, url)
-        ledger = self._ledger()
-        with self._scan(sqs, info, max_scan, on_progress) as scan:
-            selection = take(self._select(scan, message_filter), options.max_messages, scan)
-            scan.release_except({chosen.message.message_id for chosen in selection})
-            detector = ReturnDetector(
-                sqs,
-                url,
-                ledger=ledger,
-                since=self.clock(),
-                scan_limit=self.settings.max_scan,
-                wait_s=self.settings.receive_wait_s,
-            )
-            run_id = uuid.uuid4().hex[:12]
-            yield Redrive(
-                origin=Origin.queue(info, scan),
-                selection=selection,
-                options=options,
-                message_filter=message_filter,
-                resolver=TargetResolver(self.aws, info, options.to),
-                detector=detector,
-                journal=None if options.dry_run else Journal(journal, run_id=run_id),
-                run_id=run_id,
-                retry=RetryPolicy(sleep=self.sleep),
-                sleep=self.sleep,
-                lanes=self.settings.concurrency,
-            )
-
     def redrive(
         self,
         queue: str | QueueRef,
@@ -222,10 +181,72 @@ class Dlqctl:
         stop: threading.Event | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> RedriveReport:
-        """Plan and, unless it is a dry run, move. `confirm` sees the plan first and may
-        refuse it (RefusedError, nothing changed)."""
-        with self.redrive_session(queue, message_filter, options, journal=journal) as run:
-            return run.run(confirm=confirm, stop=stop, on_progress=on_progress)
+        """Plan and, unless it is a dry run, move. With `confirm`, the plan (a look that
+        releases everything) is shown to it first and it may refuse (RefusedError,
+        nothing changed); the run then re-selects with the same filters and caps."""
+        message_filter = message_filter or MessageFilter()
+        options = options or RedriveOptions()
+        options.check(message_filter)
+        sqs, url = open_queue(self.aws, queue)
+        info = describe(sqs, url)
+        run = self._redrive(sqs, info, message_filter, options, journal, stop)
+        if options.dry_run or confirm is not None:
+            with self._scan(sqs, info, None, on_progress, force=options.force) as scan:
+                selection = take(self._select(scan, message_filter), options.max_messages, scan)
+                plan = run.plan(selection, lambda: _coverage(scan, info))
+            if options.dry_run or not plan.planned:
+                return _refuse_if_all_refused(plan, options)
+            if confirm is not None and not confirm(plan):
+                raise RefusedError("not confirmed: nothing was changed")
+        check_looks(info, self.receive_counts.highest(info.arn), force=options.force)
+        return self._counted(info, lambda: run.execute(stop=stop, on_progress=on_progress))
+
+    def _counted(self, info: QueueInfo, run: Callable[[], RunReport]) -> RunReport:
+        """A run's report; the highest receive count it saw is kept (also when raised)."""
+        try:
+            report = run()
+        except DlqctlError as exc:
+            if isinstance(exc.report, RedriveReport | ArchiveReport):
+                self._note_counts(info, exc.report.coverage.highest_receive_count)
+            raise
+        self._note_counts(info, report.coverage.highest_receive_count)
+        return report
+
+    def _redrive(
+        self,
+        sqs: SqsGateway,
+        info: QueueInfo,
+        message_filter: MessageFilter,
+        options: RedriveOptions,
+        journal: Path | None,
+        stop: threading.Event | None,
+    ) -> Redrive:
+        resolver = TargetResolver(self.aws, info, options.to)
+        if options.to:
+            resolver.for_message(None)  # preflight before the first receive
+        run_id = uuid.uuid4().hex[:12]
+        return Redrive(
+            origin=Origin(info.arn, info.fifo),
+            options=options,
+            message_filter=message_filter,
+            resolver=resolver,
+            new_feed=lambda: self._feed(sqs, info, options.max_messages),
+            select=lambda raws: self._select_raws(raws, message_filter),
+            mover=Mover((sqs, info.url), fifo=info.fifo, retry=self._retry(stop)),
+            detector=ReturnDetector(
+                sqs,
+                info.url,
+                ledger=self._ledger(),
+                since=self.clock(),
+                scan_limit=self.settings.max_scan,
+                wait_s=self.settings.receive_wait_s,
+            ),
+            journal=None if options.dry_run else Journal(journal, run_id=run_id),
+            lanes=self.settings.concurrency,
+            batching_window_s=self.settings.batching_window_s,
+            run_id=run_id,
+            sleep=self.sleep,
+        )
 
     def export(
         self,
@@ -273,77 +294,69 @@ class Dlqctl:
         max_scan: int | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> ArchiveReport:
-        """Write the selected messages to `out` (JSONL); with `delete`, then delete them.
-
-        Deleting needs a filter or `select_all`, is capped by `max_messages` (default 100;
-        above 1000 needs `force`), and happens only once the file is on disk. `out=None`
-        with `delete` deletes without an archive (purge --no-archive). `confirm` sees how
-        many would be deleted and may refuse.
+        """Stream the selected messages to `out` (JSONL); with `delete`, delete each batch
+        once it is on disk. Deleting needs a filter or `select_all` and is capped by
+        `max_messages` (default 100; above 1000 needs `force`). `out=None` with `delete`
+        deletes without an archive (purge --no-archive). `confirm` sees how many a look
+        found and may refuse; the run then re-selects with the same filters and cap.
         """
         message_filter = message_filter or MessageFilter()
         if delete:
-            max_messages = max_messages or DEFAULT_MAX_MESSAGES
-            check_selection("delete", message_filter, select_all, max_messages, force)
-        started = time.monotonic()
-        run_id = uuid.uuid4().hex[:12]
+            cap = DEFAULT_MAX_MESSAGES if max_messages is None else max_messages
+            check_selection("delete", message_filter, select_all, cap, force)
+        else:
+            cap = sys.maxsize if max_messages is None else max_messages
+            if cap < 1:
+                raise UsageError("--max-messages must be at least 1")
         sqs, url = open_queue(self.aws, queue)
         info = describe(sqs, url)
-        # Created first: an existing file is refused before anything is scanned.
+        if delete and confirm is not None:
+            with self._scan(sqs, info, max_scan, on_progress, force=force) as scan:
+                count = len(take(self._select(scan, message_filter), cap, scan))
+            if not count or not confirm(count):
+                if not count:
+                    return self._nothing_to_archive(info, out, _coverage(scan, info))
+                raise RefusedError("not confirmed: nothing was deleted")
+        # Created before the first receive: an existing file is refused before anything.
+        check_looks(info, self.receive_counts.highest(info.arn), force=force)
         writer = ExportWriter(out) if out is not None else None
-        with self._scan(sqs, info, max_scan, on_progress) as scan:
-            try:
-                selection = take(
-                    self._select(scan, message_filter), max_messages or sys.maxsize, scan
-                )
-                if writer:
-                    for chosen in selection:
-                        writer.write(to_record(chosen, info.arn))
-            finally:
-                if writer:
-                    writer.close()  # fsynced before anything is deleted
-            scan.release_except(
-                {chosen.message.message_id for chosen in selection} if delete else set()
-            )
-            outcome = PurgeOutcome()
-            if delete and selection:
-                if confirm is not None and not confirm(len(selection)):
-                    raise RefusedError(
-                        "not confirmed: nothing was deleted"
-                        + (f" (the export {out} was written)" if out else "")
-                    )
-                log = Journal(journal, run_id=run_id)
-                log.start(
-                    command,
-                    source=info.arn,
-                    archive=str(out) if out else None,
-                    filters=message_filter.describe(),
-                    planned=len(selection),
-                )
-                mover = Mover((sqs, url), fifo=info.fifo, retry=RetryPolicy(sleep=self.sleep))
-                try:
-                    outcome = delete_selection(
-                        selection, scan=scan, mover=mover, journal=log, stop=stop
-                    )
-                finally:
-                    log.record(
-                        "end",
-                        outcome="interrupted"
-                        if outcome.interrupted
-                        else ("complete" if outcome.deleted == len(selection) else "partial"),
-                        summary={"selected": len(selection), "deleted": outcome.deleted},
-                    )
-            return ArchiveReport(
-                run_id=run_id,
+        run_id = uuid.uuid4().hex[:12]
+        return self._counted(
+            info,
+            lambda: run_archive(
+                command=command,
                 source=info.arn,
-                file=str(out) if out else None,
-                exported=len(selection) if out else 0,
-                deleted=outcome.deleted,
-                failed=outcome.failed,
-                coverage=_coverage(scan, info),
-                duration_s=round(time.monotonic() - started, 3),
-                warnings=scan_warnings(info, scan),
-                interrupted=outcome.interrupted,
-            )
+                feed=self._feed(sqs, info, cap if delete else 0, max_scan),
+                select=lambda raws: self._select_raws(raws, message_filter),
+                writer=writer,
+                mover=Mover((sqs, info.url), fifo=info.fifo, retry=self._retry(stop))
+                if delete
+                else None,
+                message_filter=message_filter,
+                max_messages=cap,
+                lanes=self.settings.concurrency,
+                journal=Journal(journal, run_id=run_id) if delete else None,
+                stop=stop or threading.Event(),
+                held_room=_held_room(info, self.settings.concurrency),
+                run_id=run_id,
+                on_progress=on_progress,
+            ),
+        )
+
+    def _nothing_to_archive(
+        self, info: QueueInfo, out: Path | None, coverage: Coverage
+    ) -> ArchiveReport:
+        return ArchiveReport(
+            run_id=uuid.uuid4().hex[:12],
+            source=info.arn,
+            file=None,
+            exported=0,
+            deleted=0,
+            failed=[],
+            coverage=coverage,
+            duration_s=0.0,
+            stopped_because="no message matched",
+        )
 
     def replay(
         self,
@@ -356,20 +369,9 @@ class Dlqctl:
         stop: threading.Event | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> RedriveReport:
-        """Send messages from an export file to `options.to`, with redrive's safety levers."""
-        with self.replay_session(file, message_filter, options, journal=journal) as run:
-            return run.run(confirm=confirm, stop=stop, on_progress=on_progress)
-
-    @contextmanager
-    def replay_session(
-        self,
-        file: Path,
-        message_filter: MessageFilter | None = None,
-        options: RedriveOptions | None = None,
-        *,
-        journal: Path | None = None,
-    ) -> Iterator[Redrive]:
-        """Like `redrive_session`, from a file: nothing is held and nothing deleted."""
+        """Send messages from an export file to `options.to`, with redrive's safety levers.
+        Nothing is held and nothing deleted; the file is read twice (checked whole first,
+        then streamed), never kept in memory."""
         message_filter = message_filter or MessageFilter()
         options = options or RedriveOptions()
         if not options.to:
@@ -379,39 +381,45 @@ class Dlqctl:
                 "--canary and --stop-after-failures watch a DLQ: use them with redrive"
             )
         options.check(message_filter)
-        records = list(read_export(file))
         resolver = TargetResolver(self.aws, None, options.to)
         target = resolver.for_message(None)
-        raws = [to_raw(record) for record in records]
-        selection = take(
-            select(
-                raws, classifier=self.classifier(), message_filter=message_filter, clock=self.clock
-            ),
-            options.max_messages,
-        )
+        for record in read_export(file):  # the whole file is checked before anything moves
+            if target.info.fifo and not record.message_group_id:
+                raise RefusedError(
+                    f"{target.info.name} is FIFO but {file} has records without a message "
+                    f"group id (e.g. {record.message_id})"
+                )
         run_id = uuid.uuid4().hex[:12]
-        if target.info.fifo and any(not s.message.message_group_id for s in selection):
-            raise RefusedError(
-                f"{target.info.name} is FIFO but some records have no message group id"
-            )
-        yield Redrive(
-            origin=Origin(str(file), target.info.fifo, len(records)),
-            selection=selection,
+
+        def new_feed() -> FileFeed:
+            raws = (to_raw(record) for record in read_export(file))
+            return FileFeed(raws, fifo=target.info.fifo, label=str(file))
+
+        run = Redrive(
+            origin=Origin(str(file), target.info.fifo, kind="replay"),
             options=options,
             message_filter=message_filter,
             resolver=resolver,
+            new_feed=new_feed,
+            select=lambda raws: self._select_raws(raws, message_filter),
+            mover=Mover(None, fifo=target.info.fifo, retry=self._retry(stop)),
             detector=None,
             journal=None if options.dry_run else Journal(journal, run_id=run_id),
-            command="replay",
-            read=len(records),
-            stopped_reading="end of file"
-            if len(selection) < options.max_messages
-            else f"reached --max-messages ({options.max_messages})",
-            run_id=run_id,
-            retry=RetryPolicy(sleep=self.sleep),
-            sleep=self.sleep,
             lanes=self.settings.concurrency,
+            run_id=run_id,
+            sleep=self.sleep,
         )
+        if options.dry_run or confirm is not None:
+            feed = new_feed()
+            selection = take(
+                self._select_raws(feed.messages(), message_filter), options.max_messages
+            )
+            plan = run.plan(selection, feed.coverage)
+            if options.dry_run or not plan.planned:
+                return _refuse_if_all_refused(plan, options)
+            if confirm is not None and not confirm(plan):
+                raise RefusedError("not confirmed: nothing was changed")
+        return run.execute(stop=stop, on_progress=on_progress)
 
     # -- shared steps ----------------------------------------------------------------
 
@@ -429,7 +437,32 @@ class Dlqctl:
             clock=self.clock,
         )
 
+    @contextmanager
     def _scan(
+        self,
+        sqs: SqsGateway,
+        info: QueueInfo,
+        max_scan: int | None,
+        on_progress: ProgressCallback | None,
+        *,
+        force: bool = False,
+    ) -> Iterator[Scan]:
+        """A look: refused when it would move messages on (unless `force`), released at
+        the end, and the highest receive count it saw kept for the next look."""
+        warning = check_looks(info, self.receive_counts.highest(info.arn), force=force)
+        scan = self._new_scan(sqs, info, max_scan, on_progress)
+        scan.look_warning = warning
+        try:
+            with scan:
+                yield scan
+        finally:
+            self._note_counts(info, scan.highest_receive_count)
+
+    def _note_counts(self, info: QueueInfo, highest: int | None) -> None:
+        if info.redrive_policy is not None and highest is not None:
+            self.receive_counts.record(info.arn, highest)
+
+    def _new_scan(
         self,
         sqs: SqsGateway,
         info: QueueInfo,
@@ -452,6 +485,34 @@ class Dlqctl:
             sqs, info.url, visible_at_start=info.visible, limits=limits, on_progress=on_progress
         )
 
+    def _retry(self, stop: threading.Event | None) -> RetryPolicy:
+        return RetryPolicy(sleep=self.sleep, give_up=abandon_event(stop))
+
+    def _feed(
+        self, sqs: SqsGateway, info: QueueInfo, selecting: int, max_scan: int | None = None
+    ) -> QueueFeed:
+        """A run's receives: up to --max-scan messages looked at and left, plus what it
+        selects; holds renewed while it runs."""
+        looked_at = max_scan or self.settings.max_scan
+        return QueueFeed(
+            sqs,
+            info.url,
+            fifo=info.fifo,
+            visible_at_start=info.visible,
+            depth=info.depth,
+            max_receive=looked_at + selecting,
+            hold_s=self.settings.hold_s or RUN_HOLD_S,
+            wait_s=self.settings.receive_wait_s,
+            lanes=self.settings.concurrency,
+        )
+
+    def _select_raws(
+        self, raws: Iterable[RawMessage], message_filter: MessageFilter
+    ) -> Iterator[Selected]:
+        return select(
+            raws, classifier=self.classifier(), message_filter=message_filter, clock=self.clock
+        )
+
     def _select(self, scan: Scan, message_filter: MessageFilter | None) -> Iterable[Selected]:
         return select(
             scan.messages(),
@@ -459,6 +520,22 @@ class Dlqctl:
             message_filter=message_filter or MessageFilter(),
             clock=self.clock,
         )
+
+
+def _refuse_if_all_refused(plan: RedriveReport, options: RedriveOptions) -> RedriveReport:
+    """A run (not a dry run) whose every selected message a safety check refused."""
+    if not options.dry_run and plan.failed and not plan.planned:
+        first = plan.failed[0]
+        raise RefusedError(
+            f"all {len(plan.failed)} selected messages were refused, e.g. "
+            f"{first.message_id}: {first.reason}"
+        )
+    return plan
+
+
+def _held_room(info: QueueInfo, lanes: int) -> int:
+    """How many messages a run may leave held: the in-flight room, less a round."""
+    return max(0, in_flight_room(info) - lanes * SQS_BATCH_MAX)
 
 
 def _shown(message: DlqMessage, with_body: bool, redactor: Redactor) -> DlqMessage:
@@ -475,4 +552,5 @@ def _coverage(scan: Scan, info: QueueInfo) -> Coverage:
         approximate_depth=info.depth,
         complete=scan.complete,
         stopped_because=scan.stopped_because,
+        highest_receive_count=scan.highest_receive_count,
     )

@@ -58,6 +58,8 @@ class _Section(BaseModel):
     ledger_table: str | None = None
     error_type_attribute: str | None = None
     worker_timeout_s: int | None = Field(default=None, gt=0)
+    # The event source's batching window: a failed copy waits it out on each receive.
+    batching_window_s: int | None = Field(default=None, ge=0, le=300)
     concurrency: int | None = Field(default=None, ge=1, le=32)
     rules: list[ErrorTypeRule] = Field(default_factory=list)
 
@@ -95,6 +97,7 @@ class Settings(BaseModel):
     ledger_table: str | None = None
     error_type_attribute: str = spec.ERROR_TYPE_ATTRIBUTE
     worker_timeout_s: int = spec.WORKER_TIMEOUT_S
+    batching_window_s: int = 0
     max_scan: int = DEFAULT_MAX_SCAN
     # Long polling: with 0, SQS may answer empty from a sample of its hosts.
     receive_wait_s: int = Field(default=1, ge=0, le=20)

@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     NOT_FOUND = 5
     ACCESS_DENIED = 6
     INTERRUPTED = 130
+    TERMINATED = 143
 
 
 class DlqctlError(Exception):
@@ -28,6 +29,9 @@ class DlqctlError(Exception):
         super().__init__(message)
         self.message = message
         self.details = details or {}
+        # What a destructive run had done when this error stopped it: the CLI prints it
+        # before the error line, so no moved message goes unreported.
+        self.report: object | None = None
 
 
 class AwsError(DlqctlError):
@@ -43,6 +47,8 @@ class TransientAwsError(AwsError):
     ) -> None:
         super().__init__(message, details)
         self.ambiguous = ambiguous
+        # Attempts of this call (botocore's own retries included) whose answer was lost.
+        self.lost_answers = 1 if ambiguous else 0
 
 
 class ThrottledError(TransientAwsError):
@@ -61,10 +67,6 @@ class ConfigError(UsageError):
     """The config file or a setting is invalid."""
 
 
-class PartialFailure(DlqctlError):
-    exit_code = ExitCode.PARTIAL
-
-
 class RefusedError(DlqctlError):
     exit_code = ExitCode.REFUSED
 
@@ -79,7 +81,3 @@ class QueueNotFoundError(NotFoundError):
 
 class AccessDeniedError(DlqctlError):
     exit_code = ExitCode.ACCESS_DENIED
-
-
-class InterruptedRun(DlqctlError):
-    exit_code = ExitCode.INTERRUPTED

@@ -63,21 +63,6 @@ class QueueInfo(_Model):
         return self.visible + self.in_flight + self.delayed
 
 
-class LedgerRecord(_Model):
-    """One failure-ledger (idempotency table) item."""
-
-    idempotency_key: str
-    status: str
-    attempts: int = 0
-    error_type: str | None = None
-    error_message: str | None = None
-    started_at: datetime | None = None
-    completed_at: datetime | None = None
-    last_failed_at: datetime | None = None
-    message_id: str | None = None
-    expires_at: int | None = None
-
-
 class MessageAttribute(_Model):
     data_type: str
     value: str
@@ -140,6 +125,9 @@ class Coverage(_Model):
     approximate_depth: int
     complete: bool
     stopped_because: str
+    # The highest ApproximateReceiveCount seen: a DLQ with its own redrive policy moves a
+    # message on once it passes that policy's maxReceiveCount.
+    highest_receive_count: int | None = None
 
 
 class InspectReport(_Model):
@@ -187,7 +175,7 @@ class FailedEntry(_Model):
     """A message that was not moved, and why; it is still in the source queue."""
 
     message_id: str
-    stage: Literal["send", "delete", "skipped", "refused"]
+    stage: Literal["send", "delete", "skipped", "refused", "hold-lost"]
     reason: str
 
 
@@ -200,8 +188,26 @@ class CanaryResult(_Model):
     detail: str
 
 
+class PlanSummary(_Model):
+    """A plan's aggregates: what would move, by error type, target, age and outcome."""
+
+    by_error_type: dict[str, int]
+    by_target: dict[str, int]
+    by_age: list[AgeBucket]
+    by_predicted_outcome: dict[str, int]
+    refused: int
+    delay_min_s: int | None = None
+    delay_max_s: int | None = None
+
+
 class RedriveReport(_Model):
-    """The plan (a dry run) or the outcome of a run; the JSON contract of design §3."""
+    """The plan (a dry run) or the outcome of a run; the JSON contract of design §3.
+
+    `planned` lists every message of a plan; a run's report leaves it empty (a run
+    streams: its journal names every message), and counts what it did instead.
+    `came_back`: copies this run sent that returned to the DLQ while it ran (matched by
+    message id). `holds_lost`: messages not acted on because their hold lapsed.
+    """
 
     run_id: str
     kind: Literal["redrive", "replay"] = "redrive"
@@ -219,6 +225,9 @@ class RedriveReport(_Model):
     stopped_because: str | None = None
     interrupted: bool = False
     canary: CanaryResult | None = None
+    came_back: int = 0
+    holds_lost: int = 0
+    summary: PlanSummary | None = None
     warnings: list[str] = Field(default_factory=list)
 
     @property
@@ -265,4 +274,5 @@ class ArchiveReport(_Model):
     coverage: Coverage
     duration_s: float
     interrupted: bool = False
+    stopped_because: str | None = None
     warnings: list[str] = Field(default_factory=list)

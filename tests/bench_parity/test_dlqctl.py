@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from dlqctl import Dlqctl, build_filter
-from dlqctl.core.redrive import RedriveOptions
+from dlqctl.core.guardrails import RedriveOptions
 
 from .backends import assert_same
 from .test_operations import ALL, DLQ, SOURCE, _counts, _pipeline

@@ -14,7 +14,7 @@ from bench.sim import Faults, SimTransport, SqsService
 from botocore.exceptions import ClientError
 
 from dlqctl import Dlqctl, Settings, build_filter
-from dlqctl.core.redrive import RedriveOptions
+from dlqctl.core.guardrails import RedriveOptions
 
 from .test_operations import ALL, _counts
 

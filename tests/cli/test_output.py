@@ -41,6 +41,7 @@ def test_inspect_json_is_one_document_in_snake_case(pipeline: Pipeline) -> None:
         "approximate_depth": 3,
         "complete": True,
         "stopped_because": "reached approximate depth",
+        "highest_receive_count": 1,
     }
     assert set(report) >= {
         "queue",

@@ -70,7 +70,7 @@ def test_confirmation_prompt(
         app, ["redrive", "orders-dlq", "--error-type", "Timeout"], input="n\n"
     )
     assert declined.exit_code == 4 and "not confirmed: nothing was changed" in declined.stderr
-    assert "Redrive 6 messages?" in declined.stderr
+    assert "Redrive up to 6 messages?" in declined.stderr
     pipeline.assert_untouched(7)
     accepted = CliRunner().invoke(
         app, ["redrive", "orders-dlq", "--error-type", "Timeout"], input="y\n"

@@ -222,7 +222,8 @@ def test_more_than_a_hundred_messages_are_looked_up_in_hundreds(
     for i in range(130):
         pipeline.put(json.dumps({"n": i}))
     requests: list[int] = []
-    dlq = Dlqctl(Settings(ledger_table="orders-ledger"))
+    # One lane: moto in-process is not thread-safe (explicit settings skip the env's pin).
+    dlq = Dlqctl(Settings(ledger_table="orders-ledger", concurrency=1))
     dynamodb = dlq.aws.client("dynamodb")
     dynamodb.meta.events.register(
         "provide-client-params.dynamodb.BatchGetItem",
@@ -263,7 +264,7 @@ def test_scans_stay_under_the_in_flight_quota(
 
     for i in range(8):
         pipeline.put(f"m{i}")
-    monkeypatch.setattr(scan_module, "IN_FLIGHT_QUOTA_STANDARD", 6)  # room: 5 - in flight
+    monkeypatch.setattr(scan_module, "IN_FLIGHT_QUOTA", 6)  # room: 5 - in flight
     pipeline.sqs.receive_message(
         QueueUrl=pipeline.dlq_url, MaxNumberOfMessages=3, VisibilityTimeout=60
     )

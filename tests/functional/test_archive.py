@@ -8,8 +8,9 @@ import pytest
 
 from dlqctl import Dlqctl, build_filter
 from dlqctl.core.archive import read_export
+from dlqctl.core.copy import REDRIVE_COUNT_ATTRIBUTE
+from dlqctl.core.guardrails import RedriveOptions
 from dlqctl.core.journal import read_journal
-from dlqctl.core.redrive import REDRIVE_COUNT_ATTRIBUTE, RedriveOptions
 from dlqctl.errors import RefusedError, UsageError
 
 from ..conftest import Pipeline, invoke, make_pipeline
@@ -82,15 +83,17 @@ def test_destructive_exports_need_a_filter_and_consent(pipeline: Pipeline, tmp_p
     seed(pipeline)
     with pytest.raises(RefusedError, match="refusing to delete without a filter"):
         dlq().purge("orders-dlq", None)
-    with pytest.raises(RefusedError, match="not confirmed: nothing was deleted \\(the export"):
+    asked: list[int] = []
+    with pytest.raises(RefusedError, match="not confirmed: nothing was deleted"):
         dlq().export(
             "orders-dlq",
             tmp_path / "a.jsonl",
             delete=True,
             select_all=True,
-            confirm=lambda n: False,
+            confirm=lambda n: asked.append(n) is not None,
         )
-    assert len(list(read_export(tmp_path / "a.jsonl"))) == 5
+    assert asked == [5]
+    assert not (tmp_path / "a.jsonl").exists()  # asked first: nothing written either
     pipeline.assert_untouched(5)
 
 

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from dlqctl import Dlqctl, Settings
+from dlqctl.core.guardrails import RedriveOptions
 from dlqctl.core.idempotency import body_sha256, idempotency_key
-from dlqctl.core.redrive import RedriveOptions, exit_code
+from dlqctl.core.outcome import exit_code
 from dlqctl.errors import ExitCode
 from dlqctl.pipeline import spec
 
@@ -25,7 +26,9 @@ def seed(pipeline: Pipeline, n: int) -> list[str]:
 
 class FailingPipeline:
     """Plays a pipeline whose root cause is not fixed: whatever reaches the source queue
-    fails again and comes back to the DLQ, each time dlqctl waits."""
+    fails again, each time dlqctl waits. Its consumer receives every message
+    maxReceiveCount times without deleting it, so SQS's redrive policy moves it back to
+    the DLQ under the same message id, as SQS does."""
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
@@ -33,19 +36,17 @@ class FailingPipeline:
 
     def __call__(self, seconds: float) -> None:
         self.waits.append(seconds)
-        sqs = self.pipeline.sqs
-        for m in sqs.receive_message(QueueUrl=self.pipeline.source_url, MaxNumberOfMessages=10).get(
-            "Messages", []
-        ):
-            sqs.send_message(QueueUrl=self.pipeline.dlq_url, MessageBody=m["Body"])
-            sqs.delete_message(QueueUrl=self.pipeline.source_url, ReceiptHandle=m["ReceiptHandle"])
+        for _ in range(4):  # maxReceiveCount 3: the fourth receive moves it to the DLQ
+            self.pipeline.sqs.receive_message(
+                QueueUrl=self.pipeline.source_url, MaxNumberOfMessages=10, VisibilityTimeout=0
+            )
 
 
 def test_canary_passes_when_nothing_comes_back(pipeline: Pipeline) -> None:
     seed(pipeline, 12)
     waits: list[float] = []
     report = Dlqctl(sleep=waits.append).redrive(
-        "orders-dlq", None, RedriveOptions(select_all=True, canary=2, canary_wait_s=12)
+        "orders-dlq", None, RedriveOptions(select_all=True, canary=2, canary_wait_s=12, force=True)
     )
     assert report.canary is not None and report.canary.passed
     assert (report.canary.size, report.canary.came_back, report.canary.waited_s) == (2, 0, 12)
@@ -56,7 +57,7 @@ def test_canary_passes_when_nothing_comes_back(pipeline: Pipeline) -> None:
 def test_canary_that_comes_back_stops_the_run(pipeline: Pipeline) -> None:
     seed(pipeline, 12)
     report = Dlqctl(sleep=FailingPipeline(pipeline)).redrive(
-        "orders-dlq", None, RedriveOptions(select_all=True, canary=3, canary_wait_s=5)
+        "orders-dlq", None, RedriveOptions(select_all=True, canary=3, canary_wait_s=5, force=True)
     )
     assert report.canary is not None and not report.canary.passed
     assert report.canary.came_back == 3
@@ -88,8 +89,8 @@ def test_canaries_completed_before_the_run_prove_nothing(pipeline: Pipeline, led
     bodies = seed(pipeline, 4)
     for body in bodies:
         mark(ledger, body, "COMPLETED", at=datetime.now(UTC) - timedelta(hours=1))
-    report = Dlqctl(Settings(ledger_table="ledger"), sleep=lambda s: None).redrive(
-        "orders-dlq", None, RedriveOptions(select_all=True, canary=2, canary_wait_s=10)
+    report = Dlqctl(Settings(ledger_table="ledger", concurrency=1), sleep=lambda s: None).redrive(
+        "orders-dlq", None, RedriveOptions(select_all=True, canary=2, canary_wait_s=10, force=True)
     )
     assert report.canary is not None and not report.canary.passed
     assert report.canary.detail == "only 0 of 2 canaries reached COMPLETED in the ledger"
@@ -107,7 +108,7 @@ def test_canary_completed_in_the_ledger_ends_the_wait_early(
         for body in bodies:
             mark(ledger, body, "COMPLETED")
 
-    report = Dlqctl(Settings(ledger_table="ledger"), sleep=worker).redrive(
+    report = Dlqctl(Settings(ledger_table="ledger", concurrency=1), sleep=worker).redrive(
         "orders-dlq", None, RedriveOptions(select_all=True, canary=2, canary_wait_s=600)
     )
     assert (
@@ -124,7 +125,7 @@ def test_canary_failed_in_the_ledger_stops_the_run(pipeline: Pipeline, ledger: A
         for body in bodies:
             mark(ledger, body, "FAILED")
 
-    report = Dlqctl(Settings(ledger_table="ledger"), sleep=worker).redrive(
+    report = Dlqctl(Settings(ledger_table="ledger", concurrency=1), sleep=worker).redrive(
         "orders-dlq", None, RedriveOptions(select_all=True, canary=2, canary_wait_s=600)
     )
     assert report.canary is not None and not report.canary.passed
@@ -136,7 +137,7 @@ def test_dry_run_predicts_outcomes_from_the_ledger(pipeline: Pipeline, ledger: A
     bodies = seed(pipeline, 3)
     mark(ledger, bodies[0], "COMPLETED")
     mark(ledger, bodies[1], "INFLIGHT")
-    plan = Dlqctl(Settings(ledger_table="ledger")).redrive(
+    plan = Dlqctl(Settings(ledger_table="ledger", concurrency=1)).redrive(
         "orders-dlq", None, RedriveOptions(select_all=True, dry_run=True)
     )
     by_sha = {p.body_sha256: p.predicted_outcome for p in plan.planned}
@@ -148,29 +149,95 @@ def test_dry_run_predicts_outcomes_from_the_ledger(pipeline: Pipeline, ledger: A
     pipeline.assert_untouched(3)
 
 
-def test_circuit_breaker_stops_when_redriven_messages_fail_again(
-    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+def test_circuit_breaker_stops_when_redriven_messages_fail_in_the_ledger(
+    pipeline: Pipeline, ledger: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from dlqctl.aws.sqs import SqsGateway
 
-    seed(pipeline, 40)
+    bodies = seed(pipeline, 40)
     real_send = SqsGateway.send_batch
 
     def send_and_fail_again(self: SqsGateway, url: str, entries: Any) -> Any:
         result = real_send(self, url, entries)
-        FailingPipeline(pipeline)(0)  # every send fails again at once and lands in the DLQ
+        for entry in entries:  # the worker fails each copy at once and says so
+            mark(ledger, entry["MessageBody"], "FAILED")
         return result
 
     monkeypatch.setattr(SqsGateway, "send_batch", send_and_fail_again)
-    report = Dlqctl(sleep=lambda s: None).redrive(
+    one_lane = Settings(ledger_table="ledger", concurrency=1)
+    report = Dlqctl(one_lane, sleep=lambda s: None).redrive(
         "orders-dlq", None, RedriveOptions(select_all=True, batch_size=2, stop_after_failures=5)
     )
     match = re.fullmatch(
         r"circuit breaker: (\d+) redriven messages failed again", report.stopped_because or ""
     )
     assert match is not None
-    # Checked every 10 batches (rounded up to whole rounds of parallel batches): it stopped
-    # long before the end, and every message it moved came straight back.
-    assert 20 <= report.deleted == int(match.group(1)) < 40
+    # The ledger is asked every 10 batches (of 2 here): it stopped
+    # long before the end, and every message it moved had failed again.
+    assert report.deleted == int(match.group(1)) == 20
     assert exit_code(report) is ExitCode.REFUSED
-    assert pipeline.counts()[1] == 0
+    assert pipeline.counts() == (20, 0) and len(bodies) == 40
+
+
+def test_copies_that_come_back_trip_the_breaker_by_message_id(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dlqctl.aws.sqs import SqsGateway
+
+    seed(pipeline, 12)
+    real_send = SqsGateway.send_batch
+    failing = FailingPipeline(pipeline)
+
+    def send_and_fail_again(self: SqsGateway, url: str, entries: Any) -> Any:
+        result = real_send(self, url, entries)
+        failing(0)  # back in the DLQ under the copy's id, before dlqctl receives again
+        return result
+
+    monkeypatch.setattr(SqsGateway, "send_batch", send_and_fail_again)
+    report = Dlqctl(sleep=lambda s: None).redrive(
+        "orders-dlq", None, RedriveOptions(select_all=True, stop_after_failures=3)
+    )
+    # Round 1 moved 10, which failed at once; round 2 received the last 2 originals and 8
+    # of those copies (recognised by id: never sent round again), then the breaker tripped.
+    assert report.stopped_because == "circuit breaker: 8 redriven messages failed again"
+    assert (report.deleted, report.came_back) == (12, 8)
+    assert exit_code(report) is ExitCode.REFUSED
+    # The copies that came back were left in the DLQ, not sent round again.
+    assert pipeline.counts() == (12, 0) and pipeline.counts(pipeline.source_url) == (0, 0)
+
+
+def test_a_duplicate_payload_already_in_the_dlq_does_not_trip_the_breaker(
+    pipeline: Pipeline,
+) -> None:
+    for _ in range(2):  # a client retried: the same payload failed twice
+        seed(pipeline, 6)
+    report = Dlqctl(sleep=lambda s: None).redrive(
+        "orders-dlq",
+        None,
+        RedriveOptions(select_all=True, batch_size=2, stop_after_failures=1, canary=2),
+    )
+    assert report.canary is not None and report.canary.passed, report.canary
+    assert report.stopped_because == "end of queue" and report.came_back == 0
+    assert report.deleted == 12 and exit_code(report) is ExitCode.OK
+
+
+def test_a_canary_wait_shorter_than_a_return_is_refused(pipeline: Pipeline) -> None:
+    from dlqctl.errors import RefusedError
+
+    seed(pipeline, 4)
+    with pytest.raises(RefusedError, match=r"shorter than a failed copy needs.*\(90s"):
+        Dlqctl(sleep=lambda s: None).redrive(
+            "orders-dlq", None, RedriveOptions(select_all=True, canary=1, canary_wait_s=60)
+        )
+    pipeline.assert_untouched(4)
+
+
+def test_the_canary_waits_as_long_as_a_return_takes_by_default(pipeline: Pipeline) -> None:
+    seed(pipeline, 3)
+    waits: list[float] = []
+    report = Dlqctl(sleep=waits.append).redrive(
+        "orders-dlq", None, RedriveOptions(select_all=True, canary=1)
+    )
+    # maxReceiveCount 3 × moto's default VisibilityTimeout of 30 s
+    assert report.canary is not None and report.canary.waited_s == 90
+    assert sum(waits) == 90 and report.deleted == 3

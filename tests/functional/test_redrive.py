@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 
 from dlqctl import Dlqctl, build_filter
-from dlqctl.core.redrive import REDRIVE_COUNT_ATTRIBUTE, RedriveOptions, exit_code
+from dlqctl.core.copy import REDRIVE_COUNT_ATTRIBUTE
+from dlqctl.core.guardrails import RedriveOptions
+from dlqctl.core.outcome import exit_code
 from dlqctl.errors import ExitCode, RefusedError, UsageError
 
 from ..conftest import Pipeline, make_pipeline
@@ -145,10 +147,22 @@ def test_max_messages_caps_the_run_and_releases_the_rest(pipeline: Pipeline) -> 
     assert pipeline.counts(pipeline.source_url) == (5, 0)
 
 
-def test_jitter_delays_each_message(pipeline: Pipeline) -> None:
+def test_jitter_delays_each_message(pipeline: Pipeline, tmp_path: Any) -> None:
     seed(pipeline)
+    from dlqctl.core.journal import read_journal
+
+    journal = tmp_path / "j.jsonl"
+    plan = dlq().redrive(
+        "orders-dlq",
+        build_filter(error_types=["PoisonPayloadError"]),
+        RedriveOptions(jitter_s=600, dry_run=True),
+    )
+    assert all(0 <= p.delay_s <= 600 for p in plan.planned) and len(plan.planned) == 4
     report = dlq().redrive(
-        "orders-dlq", build_filter(error_types=["PoisonPayloadError"]), RedriveOptions(jitter_s=600)
+        "orders-dlq",
+        build_filter(error_types=["PoisonPayloadError"]),
+        RedriveOptions(jitter_s=600),
+        journal=journal,
     )
     assert report.deleted == 4
     delayed = int(
@@ -156,7 +170,9 @@ def test_jitter_delays_each_message(pipeline: Pipeline) -> None:
             QueueUrl=pipeline.source_url, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
         )["Attributes"]["ApproximateNumberOfMessagesDelayed"]
     )
-    assert delayed == sum(1 for p in report.planned if p.delay_s > 0)
+    sent = [s for r in read_journal(journal) if r["kind"] == "batch" for s in r["sent"]]
+    assert len(sent) == 4 and all(0 <= s["delay_s"] <= 600 for s in sent)
+    assert delayed == sum(1 for s in sent if s["delay_s"] > 0)
 
 
 def test_explicit_target(pipeline: Pipeline) -> None:
@@ -241,7 +257,7 @@ def test_no_source_is_refused(sqs: Any) -> None:
         ),
         (RedriveOptions(select_all=True, jitter_s=901), UsageError, "--jitter must be between"),
         (RedriveOptions(select_all=True, rate=0), UsageError, "--rate must be a positive"),
-        (RedriveOptions(select_all=True, canary=100), UsageError, "--canary must be smaller"),
+        (RedriveOptions(select_all=True, canary=100), UsageError, "--canary 100 must be smaller"),
         (RedriveOptions(to="orders-dlq", select_all=True), RefusedError, "is the DLQ itself"),
     ],
 )
@@ -411,7 +427,13 @@ def test_journal_records_every_batch_privately(pipeline: Pipeline, tmp_path: Any
         3,
     )
     moved = [m for r in records if r["kind"] == "batch" for m in r["deleted"]]
-    assert sorted(moved) == sorted(p.message_id for p in report.planned)
+    copies = [s["new_message_id"] for r in records if r["kind"] == "batch" for s in r["sent"]]
+    assert len(moved) == len(set(moved)) == report.deleted == 12
+    left = {m["MessageId"] for m in drain(pipeline.sqs, pipeline.dlq_url)}
+    assert len(left) == 4 and not left & set(moved)
+    assert sorted(copies) == sorted(
+        m["MessageId"] for m in drain(pipeline.sqs, pipeline.source_url)
+    )
     assert all(
         len(s["body_sha256"]) == 64 for r in records if r["kind"] == "batch" for s in r["sent"]
     )

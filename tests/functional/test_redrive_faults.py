@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from dlqctl import Dlqctl
-from dlqctl.core.redrive import RedriveOptions
+from dlqctl.core.guardrails import RedriveOptions
 
 from ..conftest import REGION, make_pipeline
 

@@ -212,7 +212,9 @@ def test_dlqctl_reads_what_the_worker_wrote(stack: Stack) -> None:
     invoke(batch(stack, payload))
     stack.sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps(payload))
     [message] = (
-        Dlqctl(Settings(ledger_table=spec.LEDGER_TABLE_NAME, receive_wait_s=0)).peek(dlq).messages
+        Dlqctl(Settings(ledger_table=spec.LEDGER_TABLE_NAME, receive_wait_s=0, concurrency=1))
+        .peek(dlq)
+        .messages
     )
     assert (message.error_type, message.error_source, message.ledger_status) == (
         "PoisonPayloadError",

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+
+from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
 
 from dlqctl.aws.errors import aws_call
 from dlqctl.errors import AwsError, TransientAwsError
@@ -26,15 +29,57 @@ class BatchFailure:
 
 @dataclass(frozen=True)
 class BatchResult:
-    """What SQS said about each entry of one batch call."""
+    """What SQS said about each entry of one batch call. `lost_answers`: attempts that
+    botocore retried after a lost answer (a 5xx, a read timeout): each may have acted."""
 
     succeeded: dict[str, str]  # entry id -> new message id (send) or "" (delete)
     failed: list[BatchFailure]
+    lost_answers: int = 0
+
+
+# The batch calls whose retries matter: a retried send may leave a second copy, a retried
+# delete may have deleted already. botocore retries 5xx by itself; dlqctl must know.
+_COUNTED_RETRIES = ("SendMessageBatch", "DeleteMessageBatch")
+
+
+class _LostAnswers(threading.local):
+    count = 0
 
 
 class SqsGateway:
     def __init__(self, client: Any) -> None:
         self.client = client
+        self._lost = _LostAnswers()
+        for operation in _COUNTED_RETRIES:
+            client.meta.events.register(
+                f"needs-retry.sqs.{operation}",
+                self._note_attempt,
+                unique_id=f"dlqctl-lost-answers-{id(self)}-{operation}",
+            )
+
+    def _note_attempt(
+        self,
+        response: tuple[Any, Any] | None = None,
+        caught_exception: Exception | None = None,
+        **_: Any,
+    ) -> None:
+        """Count an attempt whose answer was lost; returns None, so botocore's own retry
+        handler still decides whether to retry."""
+        lost = isinstance(caught_exception, ReadTimeoutError | ConnectionClosedError) or (
+            response is not None and getattr(response[0], "status_code", 0) >= 500
+        )
+        if lost:
+            self._lost.count += 1
+
+    def _counted(self, call: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], int]:
+        """Run one batch call; its answer and how many of its attempts lost their answer."""
+        self._lost.count = 0
+        try:
+            response = call()
+        except TransientAwsError as exc:
+            exc.lost_answers = max(exc.lost_answers, self._lost.count)
+            raise
+        return response, self._lost.count
 
     @property
     def region(self) -> str:
@@ -86,15 +131,15 @@ class SqsGateway:
 
     def change_visibility(
         self, url: str, receipt_handles: Sequence[str], timeout_s: int, *, lanes: int = 1
-    ) -> int:
+    ) -> list[str]:
         """Set the visibility of held messages, ten a request, `lanes` requests at once;
-        returns how many SQS refused (an expired handle: visible again anyway)."""
+        returns the handles SQS refused (expired: the hold on that message is gone)."""
         chunks = [
             receipt_handles[start : start + SQS_BATCH_MAX]
             for start in range(0, len(receipt_handles), SQS_BATCH_MAX)
         ]
 
-        def change(chunk: Sequence[str]) -> int:
+        def change(chunk: Sequence[str]) -> list[str]:
             entries = [
                 {"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": timeout_s}
                 for i, handle in enumerate(chunk)
@@ -103,18 +148,21 @@ class SqsGateway:
                 response = self.client.change_message_visibility_batch(
                     QueueUrl=url, Entries=entries
                 )
-            return len(response.get("Failed", []))
+            return [chunk[int(failed["Id"])] for failed in response.get("Failed", [])]
 
         if lanes <= 1 or len(chunks) <= 1:
-            return sum(change(chunk) for chunk in chunks)
+            return [handle for chunk in chunks for handle in change(chunk)]
         with ThreadPoolExecutor(lanes, thread_name_prefix="visibility") as pool:
-            return sum(pool.map(change, chunks))
+            return [handle for refused in pool.map(change, chunks) for handle in refused]
 
     def send_batch(self, url: str, entries: Sequence[dict[str, Any]]) -> BatchResult:
         """SendMessageBatch: per-entry outcomes; a whole-call failure is raised."""
-        with aws_call("sqs", url):
-            response = self.client.send_message_batch(QueueUrl=url, Entries=list(entries))
-        return _batch_result(response, "MessageId")
+
+        def call() -> dict[str, Any]:
+            with aws_call("sqs", url):
+                return dict(self.client.send_message_batch(QueueUrl=url, Entries=list(entries)))
+
+        return _batch_result(*self._counted(call), "MessageId")
 
     # -- SQS's own server-side move tasks ------------------------------------------------
 
@@ -155,12 +203,17 @@ class SqsGateway:
 
     def delete_batch(self, url: str, entries: Sequence[tuple[str, str]]) -> BatchResult:
         """DeleteMessageBatch for (entry id, receipt handle) pairs."""
-        with aws_call("sqs", url):
-            response = self.client.delete_message_batch(
-                QueueUrl=url,
-                Entries=[{"Id": entry_id, "ReceiptHandle": handle} for entry_id, handle in entries],
-            )
-        return _batch_result(response, None)
+
+        def call() -> dict[str, Any]:
+            with aws_call("sqs", url):
+                return dict(
+                    self.client.delete_message_batch(
+                        QueueUrl=url,
+                        Entries=[{"Id": i, "ReceiptHandle": handle} for i, handle in entries],
+                    )
+                )
+
+        return _batch_result(*self._counted(call), None)
 
 
 def _snake(operation: str) -> str:
@@ -174,8 +227,9 @@ def _not_implemented(operation: str) -> AwsError:
     )
 
 
-def _batch_result(response: dict[str, Any], id_key: str | None) -> BatchResult:
+def _batch_result(response: dict[str, Any], lost_answers: int, id_key: str | None) -> BatchResult:
     return BatchResult(
+        lost_answers=lost_answers,
         succeeded={
             str(entry["Id"]): str(entry.get(id_key, "")) if id_key else ""
             for entry in response.get("Successful", [])

@@ -19,16 +19,21 @@ import typer
 
 from dlqctl.api import Dlqctl
 from dlqctl.cli.output import Output, OutputFormat
+from dlqctl.cli.render import describe_report
 from dlqctl.config import Settings, load_settings
 from dlqctl.core.durations import parse_duration
 from dlqctl.core.filters import MessageFilter, build_filter
-from dlqctl.core.redrive import DEFAULT_MAX_MESSAGES, RedriveOptions
+from dlqctl.core.guardrails import DEFAULT_MAX_MESSAGES, RedriveOptions
 from dlqctl.errors import DlqctlError, ExitCode, UsageError
 
 AWS_PANEL = "AWS and output"
 FILTER_PANEL = "Filters"
 CLASSIFY_PANEL = "Error types"
 SAFETY_PANEL = "Safety levers"
+LOOK_FORCE_HELP = (
+    "Look even when this look would move messages on to the DLQ's own DLQ (its redrive "
+    "policy's maxReceiveCount is reached)."
+)
 
 
 @dataclass(frozen=True)
@@ -272,11 +277,11 @@ class Invocation:
         return RedriveOptions(
             to=v.get("to"),
             select_all=v.get("select_all", False),
-            max_messages=v.get("max_messages") or DEFAULT_MAX_MESSAGES,
+            max_messages=_given(v.get("max_messages"), DEFAULT_MAX_MESSAGES),
             force=v.get("force", False),
-            batch_size=v.get("batch_size", 10),
+            batch_size=_given(v.get("batch_size"), 10),
             rate=v.get("rate"),
-            jitter_s=parse_duration(v.get("jitter") or "0s"),
+            jitter_s=parse_duration(_given(v.get("jitter"), "0s")),
             max_redrives=v.get("max_redrives"),
             dry_run=v.get("dry_run", False),
             **extra,
@@ -289,6 +294,12 @@ class Invocation:
         if self.settings.dlq:
             return self.settings.dlq
         raise UsageError("no queue given: pass QUEUE (a name, URL or ARN) or --pipeline NAME")
+
+
+def _given(value: Any, default: Any) -> Any:
+    """A flag's value when given (0 included), else the default: never `value or default`,
+    which would turn --max-messages 0 into 100."""
+    return default if value is None else value
 
 
 def command(
@@ -327,6 +338,9 @@ def run(inv: Invocation, body: Callable[[], None]) -> None:
     try:
         body()
     except DlqctlError as exc:
+        done = exc.report
+        if done is not None:  # what the run had done before the error stopped it
+            inv.out.report(done, describe_report(done))
         _report(inv, exc.message, exc)
         raise typer.Exit(int(exc.exit_code)) from None
     except KeyboardInterrupt:

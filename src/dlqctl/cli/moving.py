@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import signal
 import sys
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import contextmanager
 from types import FrameType
 
 import typer
@@ -14,12 +13,16 @@ import typer
 from dlqctl.cli.common import Invocation
 from dlqctl.cli.output import Output, OutputFormat
 from dlqctl.cli.render import redrive_view
-from dlqctl.core.redrive import Redrive, exit_code
+from dlqctl.core.engine import StopSignal
+from dlqctl.core.outcome import exit_code
 from dlqctl.core.scan import ProgressCallback
 from dlqctl.errors import ExitCode, RefusedError
 from dlqctl.models import RedriveReport
 
-SessionFactory = Callable[[ProgressCallback | None], AbstractContextManager[Redrive]]
+# run(confirm, stop, on_progress) -> the report
+RunCall = Callable[
+    [Callable[[RedriveReport], bool] | None, StopSignal, ProgressCallback | None], RedriveReport
+]
 
 
 def can_prompt() -> bool:
@@ -33,31 +36,27 @@ def require_consent(inv: Invocation) -> None:
         raise RefusedError("no terminal to confirm on: pass --yes (or --dry-run to only look)")
 
 
-def drive(inv: Invocation, open_session: SessionFactory, *, verb: str) -> None:
-    """Open the session (which selects and holds), show or confirm the plan, execute,
-    report, and exit with the run's code."""
-    with ExitStack() as held:
-        with inv.out.progress("selecting") as on_scan:
-            run = held.enter_context(open_session(on_scan))
-        plan = run.plan
-        if not run.options.dry_run:
-            run.check_movable()
-        if run.options.dry_run or not plan.planned:
-            show(inv.out, plan)
-            if not plan.planned:
-                why = "every selected message was refused" if plan.failed else "no message matched"
-                inv.out.note(f"nothing to {verb}: {why}")
-            return
-        if not inv.values.get("yes"):
-            show(inv.out, plan, summary_only=True)
-            run.hold_for_confirmation()
-            if not typer.confirm(
-                f"{verb.capitalize()} {len(plan.planned)} messages?", default=False, err=True
-            ):
-                raise RefusedError("not confirmed: nothing was changed")
-        with graceful_interrupt(inv.out) as stop, inv.out.progress(verb) as on_progress:
-            report = run.execute(stop=stop, on_progress=on_progress)
+def drive(inv: Invocation, run: RunCall, *, verb: str) -> None:
+    """Plan (dry run, or before the prompt), confirm, run, report, exit with its code."""
+
+    def confirm(plan: RedriveReport) -> bool:
+        show(inv.out, plan, summary_only=True)
+        inv.out.note(
+            f"the {verb} re-selects with the same filters and caps as it goes: if the DLQ "
+            "changed since this look, what moves can differ"
+        )
+        return typer.confirm(
+            f"{verb.capitalize()} up to {len(plan.planned)} messages?", default=False, err=True
+        )
+
+    asks = not (inv.values.get("yes") or inv.values.get("dry_run"))
+    with graceful_interrupt(inv.out) as stop, inv.out.progress(verb) as on_progress:
+        report = run(confirm if asks else None, stop, on_progress)
     show(inv.out, report)
+    if not report.selected:
+        inv.out.note(f"nothing to {verb}: no message matched")
+    elif report.dry_run and not report.planned:
+        inv.out.note(f"nothing to {verb}: every selected message was refused")
     code = exit_code(report)
     if code is not ExitCode.OK:
         raise typer.Exit(int(code))
@@ -77,18 +76,22 @@ def show(out: Output, report: RedriveReport, *, summary_only: bool = False) -> N
 
 
 @contextmanager
-def graceful_interrupt(out: Output) -> Iterator[threading.Event]:
-    """First Ctrl-C: finish the batch in hand, then stop. Second: stop at once."""
-    stop = threading.Event()
+def graceful_interrupt(out: Output) -> Iterator[StopSignal]:
+    """First Ctrl-C or SIGTERM: finish the round in hand, release, report. Second: also
+    give up the retries in hand. Either way the run ends with its report and journal."""
+    stop = StopSignal()
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-        out.warn("stopping after the batch in hand; Ctrl-C again to stop at once")
+        again = stop.is_set()
+        stop.request("terminated" if signum == signal.SIGTERM else "interrupted")
+        if again:
+            out.warn("stopping now: retries in hand are abandoned; the report follows")
+        else:
+            out.warn("stopping after the batch in hand; Ctrl-C again to stop at once")
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield stop
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)

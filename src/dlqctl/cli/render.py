@@ -214,22 +214,29 @@ def _title(report: RedriveReport, summary_only: bool) -> str:
 
 
 def _plan_summary(report: RedriveReport) -> Text:
-    by_type: dict[str, int] = {}
-    outcomes: dict[str, int] = {}
-    for planned in report.planned:
-        by_type[planned.error_type] = by_type.get(planned.error_type, 0) + 1
-        if planned.predicted_outcome:
-            outcomes[planned.predicted_outcome] = outcomes.get(planned.predicted_outcome, 0) + 1
-    delays = [p.delay_s for p in report.planned]
+    summary = report.summary
     text = Text(f"{len(report.planned)} messages would move")
-    if by_type:
-        text.append(": " + ", ".join(f"{name} {count}" for name, count in sorted(by_type.items())))
-    if any(delays):
-        text.append(f"\ndelays {min(delays)}s to {max(delays)}s")
-    if outcomes:
+    if summary is None:
+        return text
+    if summary.by_error_type:
+        text.append(": " + ", ".join(f"{name} {n}" for name, n in summary.by_error_type.items()))
+    if len(summary.by_target) > 1:
         text.append(
-            "\npredicted: " + ", ".join(f"{name} {count}" for name, count in outcomes.items())
+            "\nto: "
+            + ", ".join(f"{queue_name_from_arn(t)} {n}" for t, n in summary.by_target.items())
         )
+    ages = [f"{bucket.label} {bucket.count}" for bucket in summary.by_age if bucket.count]
+    if ages:
+        text.append("\nages: " + ", ".join(ages))
+    if summary.delay_max_s:
+        text.append(f"\ndelays {summary.delay_min_s}s to {summary.delay_max_s}s")
+    if summary.by_predicted_outcome:
+        text.append(
+            "\npredicted: "
+            + ", ".join(f"{name} {n}" for name, n in summary.by_predicted_outcome.items())
+        )
+    if summary.refused:
+        text.append(f"\nrefused by a safety check: {summary.refused}", style="yellow")
     return text
 
 
@@ -262,8 +269,14 @@ def _outcome_summary(report: RedriveReport) -> Text:
         text.append(
             f"\ncanary: {report.canary.detail}", style="green" if report.canary.passed else "red"
         )
+    if report.came_back or report.holds_lost:
+        text.append(
+            f"\ncame back to the DLQ {report.came_back} · holds lost {report.holds_lost}",
+            style="yellow",
+        )
     if report.stopped_because:
-        text.append(f"\nstopped: {report.stopped_because}", style="red")
+        finished = report.stopped_because.startswith(("end of ", "reached --max-messages"))
+        text.append(f"\nstopped: {report.stopped_because}", style="dim" if finished else "red")
     return text
 
 
@@ -285,6 +298,8 @@ def archive_view(report: ArchiveReport) -> RenderableType:
     text.append(
         f"deleted {report.deleted} · failed {len(report.failed)} · {report.duration_s:.1f}s"
     )
+    if report.stopped_because:
+        text.append(f"\nstopped: {report.stopped_because}")
     parts: list[RenderableType] = [text, coverage_line(report.coverage)]
     if report.failed:
         table = Table(
@@ -296,3 +311,12 @@ def archive_view(report: ArchiveReport) -> RenderableType:
             table.add_row(failed.message_id, failed.reason)
         parts.append(table)
     return Group(*parts)
+
+
+def describe_report(report: object) -> RenderableType:
+    """The view of a destructive run's report, whichever command ran."""
+    if isinstance(report, RedriveReport):
+        return redrive_view(report)
+    if isinstance(report, ArchiveReport):
+        return archive_view(report)
+    return Text(str(report))

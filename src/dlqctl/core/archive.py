@@ -96,6 +96,7 @@ class ExportWriter:
         except OSError as exc:
             raise UsageError(f"cannot create {path}: {exc.strerror}") from None
         self._file: IO[str] = os.fdopen(fd, "w", encoding="ascii")
+        self._synced_once = False
 
     def write(self, record: ExportRecord) -> None:
         line = json.dumps(record.model_dump(mode="json"), ensure_ascii=True) + "\n"
@@ -103,13 +104,19 @@ class ExportWriter:
         self.count += 1
         self.bytes += len(line)
 
+    def sync(self) -> None:
+        """Make what was written durable: the messages may now be deleted."""
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        if not self._synced_once:  # the new file's name too, once
+            _fsync_directory(self.path.parent)
+            self._synced_once = True
+
     def close(self) -> None:
         if self._file.closed:
             return
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        self.sync()
         self._file.close()
-        _fsync_directory(self.path.parent)
 
 
 def _fsync_directory(path: Path) -> None:

@@ -67,7 +67,7 @@ class InspectTally:
         tally.newest = min(tally.newest, age)
         if len(tally.samples) < SAMPLE_IDS:
             tally.samples.append(message.message_id)
-        self.buckets[_bucket(age)] += 1
+        self.buckets[bucket_of(age)] += 1
         count = message.receive_count
         self.receive_counts[min(count, _RECEIVE_COUNT_CAP)] += 1
         self.receive_min = count if self.receive_min is None else min(self.receive_min, count)
@@ -121,7 +121,7 @@ class InspectTally:
         ]
 
 
-def _bucket(age: float) -> str:
+def bucket_of(age: float) -> str:
     for label, low, high in AGE_BUCKETS:
         if age >= low and (high is None or age < high):
             return label

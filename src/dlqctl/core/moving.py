@@ -8,6 +8,8 @@ such entries are counted as possible duplicates, never as lost.
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -19,12 +21,16 @@ from tenacity import (
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
+    stop_when_event_set,
     wait_random_exponential,
 )
 
 from dlqctl.aws.sqs import BatchFailure, BatchResult, SqsGateway
 from dlqctl.errors import DlqctlError, TransientAwsError
 from dlqctl.models import FailedEntry
+
+# Said of a message whose delete failed after an attempt whose answer was lost.
+MAY_BE_GONE = "an answer was lost: it may already be gone from the source"
 
 _RETRYABLE_CODES = {
     "ThrottlingException",
@@ -45,6 +51,12 @@ class Outgoing:
     send_entry: dict[str, Any]
     group: str | None = None
 
+    def with_handle(self, receipt_handle: str) -> Outgoing:
+        """The same message, held by a newer receipt handle."""
+        if receipt_handle == self.receipt_handle:
+            return self
+        return dataclasses.replace(self, receipt_handle=receipt_handle)
+
 
 @dataclass
 class BatchOutcome:
@@ -61,14 +73,18 @@ class _Pending(Exception):
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """Per-entry retries. `give_up` (a second Ctrl-C, SIGTERM) ends them early: what is
+    still pending then stays in the source, reported as failed."""
+
     attempts: int = 6
     base_s: float = 0.2
     max_wait_s: float = 20.0
     sleep: Callable[[float], None] = time.sleep
+    give_up: threading.Event = field(default_factory=threading.Event)
 
     def retrying(self) -> Retrying:
         return Retrying(
-            stop=stop_after_attempt(self.attempts),
+            stop=stop_after_attempt(self.attempts) | stop_when_event_set(self.give_up),
             wait=wait_random_exponential(multiplier=self.base_s, max=self.max_wait_s),
             retry=retry_if_exception_type((_Pending, TransientAwsError)),
             sleep=self.sleep,
@@ -110,9 +126,9 @@ class Mover:
                     url, [{"Id": i, **item.send_entry} for i, item in pending.items()]
                 )
             except TransientAwsError as exc:
-                if exc.ambiguous:
-                    ambiguous.update(pending.keys())
+                _count_lost(ambiguous, pending, exc.lost_answers)
                 raise
+            _count_lost(ambiguous, pending, result.lost_answers)  # botocore's own retries
             outcome.sent.update(result.succeeded)
             _settle(pending, result, outcome, stage="send", by_id=by_id)
 
@@ -135,11 +151,18 @@ class Mover:
         assert self.source is not None
         sqs, url = self.source
         pending = dict(sent)
+        lost: Counter[str] = Counter()  # entry id -> delete attempts whose answer was lost
+        failed_before = len(outcome.failed)
 
         def attempt() -> None:
-            result = sqs.delete_batch(
-                url, [(i, item.receipt_handle) for i, item in pending.items()]
-            )
+            try:
+                result = sqs.delete_batch(
+                    url, [(i, item.receipt_handle) for i, item in pending.items()]
+                )
+            except TransientAwsError as exc:
+                _count_lost(lost, pending, exc.lost_answers)
+                raise
+            _count_lost(lost, pending, result.lost_answers)
             outcome.deleted.update(result.succeeded)
             _settle(pending, result, outcome, stage="delete", by_id=sent)
 
@@ -153,6 +176,14 @@ class Mover:
                 )
             )
         outcome.possible_duplicates += len(pending)
+        # A delete whose answer was lost may have deleted: say so, the journal keeps it.
+        uncertain = {sent[i].message_id for i, n in lost.items() if n and i not in outcome.deleted}
+        outcome.failed[failed_before:] = [
+            f.model_copy(update={"reason": f"{f.reason} ({MAY_BE_GONE})"})
+            if f.message_id in uncertain
+            else f
+            for f in outcome.failed[failed_before:]
+        ]
 
     def _run(
         self, attempt: Callable[[], None], pending: dict[str, Outgoing], outcome: BatchOutcome
@@ -173,6 +204,12 @@ class Mover:
             outcome.fatal = exc
             return exc.message
         return ""
+
+
+def _count_lost(lost: Counter[str], entries: dict[str, Outgoing], attempts: int) -> None:
+    if attempts:
+        for entry_id in entries:
+            lost[entry_id] += attempts
 
 
 def _settle(

@@ -1,66 +1,183 @@
-"""Deleting selected messages from a DLQ — only after they were archived, unless told not to.
+"""Export, `export --delete` and purge, on the streaming engine.
 
-Used by `purge` and by `export --delete`. The export file is fsynced before the first
-delete, so a crash between the two leaves a copy on disk and the message in the queue.
+Each batch is written to the export file and fsynced before any of it is deleted, so a
+crash between the two leaves a copy on disk and the message in the queue. Without
+--delete nothing is deleted: what was exported stays held until the end of the run (so
+the file holds each message once) and is then released.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
-from dataclasses import dataclass, field
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from dlqctl.aws.sqs import SQS_BATCH_MAX
+from dlqctl.core.archive import ExportWriter, to_record
+from dlqctl.core.engine import Engine, Pace, Work, stop_reason
+from dlqctl.core.feed import QueueFeed
+from dlqctl.core.filters import MessageFilter
 from dlqctl.core.journal import Journal
 from dlqctl.core.moving import BatchOutcome, Mover, Outgoing
-from dlqctl.core.scan import Scan
+from dlqctl.core.outcome import journal_outcome
 from dlqctl.core.select import Selected
-from dlqctl.models import FailedEntry
+from dlqctl.errors import DlqctlError
+from dlqctl.models import ArchiveReport, FailedEntry
+
+_NO_PAYLOAD_LIMIT = 1 << 62
 
 
-@dataclass
-class PurgeOutcome:
-    deleted: int = 0
-    failed: list[FailedEntry] = field(default_factory=list)
-    interrupted: bool = False
+class ArchiveAction:
+    """Write each selected message to the file; with `delete`, then delete it."""
 
+    verb = "delete"
+    ordered = False  # deletes need no order, even on FIFO
 
-def delete_selection(
-    selection: list[Selected],
-    *,
-    scan: Scan,
-    mover: Mover,
-    journal: Journal | None,
-    stop: threading.Event | None = None,
-) -> PurgeOutcome:
-    """Delete the selection from the scanned queue in batches of ten, journaling each."""
-    outcome = PurgeOutcome()
-    for start in range(0, len(selection), SQS_BATCH_MAX):
-        if stop is not None and stop.is_set():
-            outcome.interrupted = True
-            break
-        chunk = selection[start : start + SQS_BATCH_MAX]
-        items = {
-            str(i): Outgoing(str(i), s.message.message_id, str(s.raw["ReceiptHandle"]), {})
-            for i, s in enumerate(chunk)
+    def __init__(self, writer: ExportWriter | None, mover: Mover | None, *, source: str) -> None:
+        self.writer = writer
+        self.mover = mover
+        self.source = source
+        self.exported = 0
+        self._lock = threading.Lock()
+        self._entry_ids = itertools.count()
+
+    def prepare(self, selected: Selected, handle: str) -> Work | str:
+        message = selected.message
+        outgoing = Outgoing(f"e{next(self._entry_ids)}", message.message_id, handle, {})
+        return Work(selected, outgoing, self.source, 0, message.idempotency_key)
+
+    def payload_limit(self, work: Work) -> int:
+        return _NO_PAYLOAD_LIMIT
+
+    def move(self, batch: list[Work]) -> BatchOutcome:
+        if self.writer is not None:
+            with self._lock:  # lanes share one file
+                for item in batch:
+                    self.writer.write(to_record(item.selected, self.source))
+                self.writer.sync()
+                self.exported += len(batch)
+        outcome = BatchOutcome()
+        if self.mover is not None:
+            self.mover.delete({w.outgoing.entry_id: w.outgoing for w in batch}, outcome)
+            # A failed delete here copied nothing anywhere: the message simply stays.
+            outcome.failed = [
+                f.model_copy(update={"reason": f.reason.replace("copied to the target but ", "")})
+                for f in outcome.failed
+            ]
+            outcome.possible_duplicates = 0
+        return outcome
+
+    def journal_fields(self, batch: list[Work], outcome: BatchOutcome) -> dict[str, Any]:
+        by_entry = {w.outgoing.entry_id: w for w in batch}
+        return {
+            "deleted": [by_entry[i].message_id for i in outcome.deleted],
+            "body_sha256": [w.selected.message.body_sha256 for w in batch],
+            "failed": [f.model_dump() for f in outcome.failed],
         }
-        batch = BatchOutcome()
-        mover.delete(items, batch)
-        for entry_id in batch.deleted:
-            scan.forget(items[entry_id].message_id)
-        outcome.deleted += len(batch.deleted)
-        # A failed delete here copied nothing anywhere: the message simply stays.
-        failed = [
-            f.model_copy(update={"reason": f.reason.replace("copied to the target but ", "")})
-            for f in batch.failed
-        ]
-        outcome.failed.extend(failed)
-        if journal:
-            journal.record(
-                "batch",
-                deleted=[items[i].message_id for i in batch.deleted],
-                body_sha256=[s.message.body_sha256 for s in chunk],
-                failed=[f.model_dump() for f in failed],
+
+
+def run_archive(
+    *,
+    command: str,
+    source: str,
+    feed: QueueFeed,
+    select: Callable[[list[Any]], Iterable[Selected]],
+    writer: ExportWriter | None,
+    mover: Mover | None,
+    message_filter: MessageFilter,
+    max_messages: int,
+    lanes: int,
+    journal: Journal | None,
+    stop: threading.Event,
+    held_room: int,
+    run_id: str | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ArchiveReport:
+    """Export (and with `mover`, delete) up to `max_messages` selected messages."""
+    started = time.monotonic()
+    run_id = run_id or uuid.uuid4().hex[:12]
+    action = ArchiveAction(writer, mover, source=source)
+    engine = Engine(
+        feed=feed,
+        select=lambda raws: iter(select(raws)),
+        action=action,
+        pace=Pace(lanes=lanes),
+        journal=journal,
+        stop=stop,
+        held_room=held_room,
+        on_progress=on_progress,
+        progress_total=max_messages,
+    )
+    if journal:
+        journal.start(
+            command,
+            source=action.source,
+            archive=str(writer.path) if writer else None,
+            filters=message_filter.describe(),
+            max_messages=max_messages,
+        )
+    error: BaseException | None = None
+    try:
+        if engine.run_until(max_messages):
+            engine.stopped_because = (
+                f"reached --max-messages ({max_messages})"
+                if engine.tally.selected >= max_messages
+                else feed.ended_because
             )
-        if batch.fatal:
-            raise batch.fatal
-    return outcome
+    except (DlqctlError, KeyboardInterrupt) as exc:
+        engine.stopped_because = engine.stopped_because or (
+            f"error: {exc.message}" if isinstance(exc, DlqctlError) else stop_reason(stop)
+        )
+        error = exc
+    finally:
+        try:
+            engine.close()
+            if writer:
+                writer.close()
+        finally:
+            report = _report(run_id, engine, action, writer, started, stop, deleting=bool(mover))
+            if journal and mover:
+                journal.record(
+                    "end",
+                    outcome=journal_outcome(report),
+                    summary={
+                        "selected": engine.tally.selected,
+                        "deleted": report.deleted,
+                        "stopped_because": report.stopped_because,
+                    },
+                )
+    if isinstance(error, DlqctlError):
+        error.report = report
+    if error is not None:
+        raise error
+    return report
+
+
+def _report(
+    run_id: str,
+    engine: Engine,
+    action: ArchiveAction,
+    writer: ExportWriter | None,
+    started: float,
+    stop: threading.Event,
+    *,
+    deleting: bool,
+) -> ArchiveReport:
+    tally = engine.tally
+    stopped = engine.stopped_because or "the run stopped"
+    failed: list[FailedEntry] = list(tally.failed)
+    return ArchiveReport(
+        run_id=run_id,
+        source=action.source,
+        file=str(writer.path) if writer else None,
+        exported=action.exported,
+        deleted=tally.deleted,
+        failed=failed if deleting else [],
+        coverage=engine.coverage(),
+        duration_s=round(time.monotonic() - started, 3),
+        interrupted=stop.is_set() or stopped in ("interrupted", "terminated"),
+        stopped_because=stopped,
+        warnings=[],
+    )

@@ -1,32 +1,38 @@
-"""Redrive: select (scan + filters) → plan (= the dry run) → execute, safely (design §2).
+"""Redrive and replay: the plan (= the dry run), then the run on the streaming engine.
 
-The selection stays held in the DLQ from the scan until each message is either deleted
-after its copy was accepted by the target, or released. Nothing is deleted first.
+The plan is a look: it selects with the run's filters and caps, says what would move
+where, and releases everything. The run re-selects with the same filters and caps as it
+goes (core/engine.py), so what it moves can differ from the plan when the DLQ changed
+in between; the prompt says so.
 """
 
 from __future__ import annotations
 
-import functools
+import itertools
 import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from dlqctl.aws.sqs import SQS_BATCH_MAX, RawMessage
 from dlqctl.core.classify import TIMEOUT
+from dlqctl.core.copy import make_copy, redrive_count
+from dlqctl.core.engine import Engine, Pace, Work, stop_reason
+from dlqctl.core.feed import FileFeed, QueueFeed
 from dlqctl.core.filters import MessageFilter
+from dlqctl.core.guardrails import RedriveOptions
 from dlqctl.core.journal import Journal
-from dlqctl.core.moving import BatchOutcome, Mover, Outgoing, RetryPolicy
-from dlqctl.core.pacing import MAX_DELAY_S, TokenBucket, jitter_delays
+from dlqctl.core.moving import BatchOutcome, Mover, Outgoing
+from dlqctl.core.outcome import journal_outcome
+from dlqctl.core.pacing import TokenBucket
+from dlqctl.core.plan import build_plan
 from dlqctl.core.returns import ReturnDetector
-from dlqctl.core.scan import ProgressCallback, Scan
+from dlqctl.core.scan import ProgressCallback
 from dlqctl.core.select import Selected
-from dlqctl.core.targets import Target, TargetResolver, message_size
-from dlqctl.errors import ExitCode, RefusedError, UsageError
+from dlqctl.core.targets import Target, TargetResolver
+from dlqctl.errors import DlqctlError, RefusedError, UsageError
 from dlqctl.models import (
     CanaryResult,
     Coverage,
@@ -34,21 +40,16 @@ from dlqctl.models import (
     FailedEntry,
     PlannedMessage,
     PredictedOutcome,
-    QueueInfo,
     RedriveReport,
 )
 from dlqctl.pipeline import spec
 
-REDRIVE_COUNT_ATTRIBUTE = "dlqctl-redrive-count"
-MAX_MESSAGE_ATTRIBUTES = 10
-DEFAULT_MAX_MESSAGES = 100
-MAX_MESSAGES_WITHOUT_FORCE = 1000
-# The breaker looks for returns every so many batches or seconds, whichever comes first:
-# each look is a scan of the DLQ, so not after every batch.
+# The breaker asks the ledger about recent copies every so many batches or seconds.
 BREAKER_CHECK_BATCHES = 10
 BREAKER_CHECK_INTERVAL_S = 30.0
 CANARY_POLL_S = 5.0
-CONFIRMATION_HOLD_S = 900
+# Without a redrive policy on the target a failed copy never comes back to the DLQ.
+CANARY_WAIT_WITHOUT_POLICY_S = 60.0
 
 _OUTCOMES: dict[str | None, PredictedOutcome] = {
     spec.STATUS_COMPLETED: "no-op (already COMPLETED)",
@@ -56,594 +57,141 @@ _OUTCOMES: dict[str | None, PredictedOutcome] = {
 }
 
 
-def check_selection(
-    action: str, message_filter: MessageFilter, select_all: bool, max_messages: int, force: bool
-) -> None:
-    """The guardrails of every destructive command: a filter or --all, and a size cap."""
-    if max_messages < 1:
-        raise UsageError("--max-messages must be at least 1")
-    if message_filter.is_empty and not select_all:
-        raise RefusedError(
-            f"refusing to {action} without a filter: pass --error-type, --max-age, --query … "
-            "or --all if you really mean every message"
-        )
-    if max_messages > MAX_MESSAGES_WITHOUT_FORCE and not force:
-        raise RefusedError(
-            f"--max-messages {max_messages} is above {MAX_MESSAGES_WITHOUT_FORCE}: "
-            f"add --force, or {action} in smaller runs"
-        )
+def return_time_s(target: Target, batching_window_s: int) -> float | None:
+    """How long a failed copy takes to come back to the DLQ: every allowed receive
+    waits out the visibility timeout. None when the target has no redrive policy."""
+    policy = target.info.redrive_policy
+    if policy is None:
+        return None
+    return policy.max_receive_count * target.info.visibility_timeout_s + batching_window_s
 
 
-@dataclass(frozen=True)
-class RedriveOptions:
-    to: str | None = None
-    select_all: bool = False
-    max_messages: int = DEFAULT_MAX_MESSAGES
-    force: bool = False
-    batch_size: int = SQS_BATCH_MAX
-    rate: float | None = None
-    jitter_s: float = 0.0
-    max_redrives: int | None = None
-    canary: int = 0
-    canary_wait_s: float = 60.0
-    stop_after_failures: int | None = None
-    dry_run: bool = False
+class CopyAction:
+    """Send each selected message to its target, then delete it from the DLQ (none for a
+    replay: `mover` has no source)."""
 
-    def check(self, message_filter: MessageFilter) -> None:
-        """The guardrails that need no AWS call: usage errors (2) and refusals (4)."""
-        if not 1 <= self.batch_size <= SQS_BATCH_MAX:
-            raise UsageError(f"--batch-size must be 1 to {SQS_BATCH_MAX}")
-        if self.rate is not None and self.rate <= 0:
-            raise UsageError("--rate must be a positive number of messages a second")
-        if not 0 <= self.jitter_s <= MAX_DELAY_S:
-            raise UsageError("--jitter must be between 0s and 15m (SQS's longest delay)")
-        if self.max_redrives is not None and self.max_redrives < 1:
-            raise UsageError("--max-redrives must be at least 1")
-        if self.canary < 0 or (self.canary and self.canary >= self.max_messages):
-            raise UsageError("--canary must be smaller than --max-messages")
-        check_selection("redrive", message_filter, self.select_all, self.max_messages, self.force)
-
-
-@dataclass
-class _Entry:
-    """A selected message and its place in the plan."""
-
-    selected: Selected
-    target: Target | None
-    redrive_count: int
-    delay_s: int
-    refused: str | None = None
-
-    @property
-    def message_id(self) -> str:
-        return self.selected.message.message_id
-
-    @property
-    def raw(self) -> RawMessage:
-        return self.selected.raw
-
-
-@dataclass
-class _Tally:
-    sent: int = 0
-    deleted: int = 0
-    failed: list[FailedEntry] = field(default_factory=list)
-    possible_duplicates: int = 0
-    sent_digests: list[str] = field(default_factory=list)
-    sent_keys: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where the selection comes from: a DLQ whose scan holds it (the messages are deleted
-    there once copied), or an export file being replayed (nothing to hold or delete)."""
-
-    label: str  # the DLQ's ARN, or the file's path
-    fifo: bool
-    depth: int
-    scan: Scan | None = None
-
-    @classmethod
-    def queue(cls, info: QueueInfo, scan: Scan) -> Origin:
-        return cls(info.arn, info.fifo, info.depth, scan)
-
-    def coverage(self, read: int, stopped_because: str) -> Coverage:
-        if self.scan is None:
-            return Coverage(
-                scanned=read,
-                approximate_depth=self.depth,
-                complete=read >= self.depth,
-                stopped_because=stopped_because,
-            )
-        return Coverage(
-            scanned=self.scan.scanned,
-            approximate_depth=self.depth,
-            complete=self.scan.complete,
-            stopped_because=self.scan.stopped_because,
-        )
-
-
-class Redrive:
-    """One run over a selection: from a held DLQ (redrive) or from a file (replay)."""
+    verb = "redrive"
 
     def __init__(
         self,
-        *,
-        origin: Origin,
-        selection: list[Selected],
-        options: RedriveOptions,
-        message_filter: MessageFilter,
         resolver: TargetResolver,
-        detector: ReturnDetector | None,
-        journal: Journal | None,
-        command: str = "redrive",
-        lanes: int = 1,
-        read: int = 0,
-        stopped_reading: str = "end of file",
-        run_id: str | None = None,
-        retry: RetryPolicy | None = None,
-        rng: random.Random | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        mover: Mover,
+        *,
+        fifo: bool,
+        run_id: str,
+        options: RedriveOptions,
+        rng: random.Random,
+        on_new_target: Callable[[Target], None] = lambda target: None,
     ) -> None:
-        self.origin = origin
-        self.scan = origin.scan
-        self.command = command
-        self.lanes = max(1, lanes)
-        self.coverage = origin.coverage(read, stopped_reading)
+        self.resolver = resolver
+        self.mover = mover
+        self.fifo = fifo
+        self.ordered = fifo
+        self.run_id = run_id
         self.options = options
-        self.message_filter = message_filter
-        self.detector = detector
-        self.journal = journal
-        self.run_id = run_id or uuid.uuid4().hex[:12]
-        self.clock = clock
-        self.sleep = sleep
-        self.rng = rng or random.Random()
-        source = (self.scan.sqs, self.scan.url) if self.scan else None
-        self.mover = Mover(source, fifo=origin.fifo, retry=retry)
-        self.started = clock()
-        self.warnings: list[str] = []
-        self.entries = self._plan_entries(selection, resolver)
+        self.rng = rng
+        self.on_new_target = on_new_target
+        self.targets: dict[str, Target] = {}
+        self.uncounted = 0
+        self.young = 0
+        self._entry_ids = itertools.count()
 
-    # -- plan ------------------------------------------------------------------------
-
-    @property
-    def plan(self) -> RedriveReport:
-        """The dry run: what would move where, with which delay, and what would not."""
-        return self.report(dry_run=True)
-
-    def check_movable(self) -> None:
-        """Refuse a run whose every selected message was refused by a safety check."""
-        refused = [e for e in self.entries if e.refused]
-        if refused and len(refused) == len(self.entries):
-            raise RefusedError(
-                f"all {len(refused)} selected messages were refused, e.g. "
-                f"{refused[0].message_id}: {refused[0].refused}"
-            )
-
-    def hold_for_confirmation(self) -> None:
-        """A person may take a while to answer: hold the selection long enough."""
-        if self.scan:
-            self.scan.renew_hold(max(self.scan.hold_s, CONFIRMATION_HOLD_S))
-
-    def _plan_entries(self, selection: list[Selected], resolver: TargetResolver) -> list[_Entry]:
-        delays = jitter_delays(
-            len(selection), 0 if self.origin.fifo else self.options.jitter_s, self.rng
+    def prepare(self, selected: Selected, handle: str) -> Work | str:
+        message, raw = selected.message, selected.raw
+        target = self.resolver.for_message(message.source_queue_arn)
+        if target.info.arn not in self.targets:
+            self.on_new_target(target)
+            self.targets[target.info.arn] = target
+        count = redrive_count(raw)
+        limit = self.options.max_redrives
+        if limit is not None and count >= limit:
+            return f"already redriven {count} times (--max-redrives {limit})"
+        jitter = int(self.options.jitter_s)
+        copy = make_copy(
+            raw,
+            max_size=target.info.max_message_size,
+            fifo=self.fifo,
+            # Fresh per run and stable across its retries: a retried send is deduplicated,
+            # while the message's old deduplication id could make SQS drop the copy.
+            deduplication_id=f"dlqctl-{self.run_id}-{message.message_id}",
+            delay_s=self.rng.randint(0, jitter) if jitter and not self.fifo else 0,
         )
-        entries = []
-        uncounted = young = 0
-        for chosen, delay in zip(selection, delays, strict=True):
-            target = resolver.for_message(chosen.message.source_queue_arn)
-            count = _redrive_count(chosen.raw)
-            entry = _Entry(chosen, target, count, delay)
-            if self.options.max_redrives is not None and count >= self.options.max_redrives:
-                entry.refused = (
-                    f"already redriven {count} times (--max-redrives {self.options.max_redrives})"
-                )
-            elif (size := _size_with_counter(chosen.raw, count)) > target.info.max_message_size:
-                entry.refused = (
-                    f"{size} bytes (with the redrive counter) exceed {target.info.name}'s "
-                    f"MaximumMessageSize ({target.info.max_message_size})"
-                )
-            if _attribute_count(chosen.raw) >= MAX_MESSAGE_ATTRIBUTES:
-                uncounted += 1
-            if chosen.message.age_s < target.info.visibility_timeout_s:
-                young += 1
-            entries.append(entry)
-        if uncounted:
-            self.warnings.append(
-                f"{uncounted} messages already carry {MAX_MESSAGE_ATTRIBUTES} attributes: their "
-                f"redrives cannot be counted ({REDRIVE_COUNT_ATTRIBUTE}), so --max-redrives "
-                "cannot protect them"
+        if copy.size > target.info.max_message_size:
+            return (
+                f"{copy.size} bytes exceed {target.info.name}'s MaximumMessageSize "
+                f"({target.info.max_message_size})"
             )
-        if young:
-            self.warnings.append(
-                f"{young} messages are younger than their target's visibility timeout: they may "
-                "still be valid or be retried by the pipeline itself"
+        self.uncounted += not copy.counted
+        self.young += message.age_s < target.info.visibility_timeout_s
+        group = raw.get("Attributes", {}).get("MessageGroupId") if self.fifo else None
+        outgoing = Outgoing(
+            f"e{next(self._entry_ids)}", message.message_id, handle, copy.entry, group
+        )
+        return Work(selected, outgoing, target.info.arn, copy.size, message.idempotency_key)
+
+    def payload_limit(self, work: Work) -> int:
+        return self.targets[work.target_key].info.max_message_size
+
+    def move(self, batch: list[Work]) -> BatchOutcome:
+        target = self.targets[batch[0].target_key]
+        return self.mover.move(target.sqs, target.info.url, [w.outgoing for w in batch])
+
+    def journal_fields(self, batch: list[Work], outcome: BatchOutcome) -> dict[str, Any]:
+        by_entry = {w.outgoing.entry_id: w for w in batch}
+        return {
+            "target": batch[0].target_key,
+            "sent": [
+                {
+                    "message_id": by_entry[i].message_id,
+                    "new_message_id": new_id,
+                    "body_sha256": by_entry[i].selected.message.body_sha256,
+                    "delay_s": by_entry[i].outgoing.send_entry.get("DelaySeconds", 0),
+                    "idempotency_key": by_entry[i].key,
+                }
+                for i, new_id in outcome.sent.items()
+            ],
+            "deleted": [by_entry[i].message_id for i in outcome.deleted],
+            "failed": [f.model_dump() for f in outcome.failed],
+        }
+
+    def warnings(self) -> list[str]:
+        warnings = []
+        if self.uncounted:
+            warnings.append(
+                f"{self.uncounted} copies went without dlqctl's redrive counter (10 "
+                "attributes already, or no room under the target's MaximumMessageSize): "
+                "--max-redrives cannot protect them"
             )
-        if self.origin.fifo and self.options.jitter_s:
-            self.warnings.append(
+        if self.young:
+            warnings.append(
+                f"{self.young} messages are younger than their target's visibility timeout: "
+                "they may still be valid or be retried by the pipeline itself"
+            )
+        if self.fifo and self.options.jitter_s:
+            warnings.append(
                 "FIFO has no per-message delay: --jitter paces the run by sleeping between batches"
             )
-        return entries
-
-    def report(self, *, dry_run: bool, tally: _Tally | None = None, **extra: Any) -> RedriveReport:
-        tally = tally or _Tally()
-        refused = [
-            FailedEntry(message_id=e.message_id, stage="refused", reason=e.refused)
-            for e in self.entries
-            if e.refused
-        ]
-        targets = {e.target.info.arn for e in self.entries if e.target}
-        return RedriveReport(
-            run_id=self.run_id,
-            kind="replay" if self.scan is None else "redrive",
-            dry_run=dry_run,
-            source=self.origin.label,
-            target=next(iter(targets)) if len(targets) == 1 else None,
-            selected=len(self.entries),
-            sent=tally.sent,
-            deleted=tally.deleted,
-            failed=refused + tally.failed,
-            possible_duplicates=tally.possible_duplicates,
-            planned=self._planned_messages,
-            duration_s=round(self.clock() - self.started, 3),
-            coverage=self.coverage if self.scan is None else self.origin.coverage(0, ""),
-            warnings=self.warnings,
-            **extra,
-        )
-
-    @functools.cached_property
-    def _planned_messages(self) -> list[PlannedMessage]:
-        """Built once: the dry run and the final report list the same plan."""
-        return [self._planned(e) for e in self.entries if not e.refused]
-
-    def _planned(self, entry: _Entry) -> PlannedMessage:
-        message = entry.selected.message
-        assert entry.target is not None
-        return PlannedMessage.model_construct(  # typed values from this module: no re-validation
-            message_id=message.message_id,
-            error_type=message.error_type,
-            age_s=message.age_s,
-            delay_s=entry.delay_s,
-            target=entry.target.info.arn,
-            body_sha256=message.body_sha256,
-            body_bytes=message.body_bytes,
-            idempotency_key=message.idempotency_key,
-            redrive_count=entry.redrive_count,
-            message_group_id=message.message_group_id,
-            predicted_outcome=_predict(message) if self.detector and self.detector.ledger else None,
-        )
-
-    # -- execute ---------------------------------------------------------------------
-
-    def run(
-        self,
-        *,
-        confirm: Callable[[RedriveReport], bool] | None = None,
-        stop: threading.Event | None = None,
-        on_progress: ProgressCallback | None = None,
-    ) -> RedriveReport:
-        """The plan for a dry run; else confirm (if asked to) and execute."""
-        plan = self.plan
-        if self.options.dry_run:
-            return plan
-        self.check_movable()
-        if not plan.planned:
-            return plan
-        if confirm is not None:
-            self.hold_for_confirmation()
-            if not confirm(plan):
-                raise RefusedError("not confirmed: nothing was changed")
-        return self.execute(stop=stop, on_progress=on_progress)
-
-    def execute(
-        self, *, stop: threading.Event | None = None, on_progress: ProgressCallback | None = None
-    ) -> RedriveReport:
-        if self.options.dry_run:
-            raise UsageError("this run is a dry run: open it without dry_run to move messages")
-        stop = stop or threading.Event()
-        movable = [e for e in self.entries if not e.refused]
-        tally = _Tally()
-        if self.journal:
-            self.journal.start(
-                self.command,
-                source=self.origin.label,
-                target=sorted({e.target.info.arn for e in movable if e.target}),
-                filters=self.message_filter.describe(),
-                options={k: v for k, v in vars(self.options).items()},
-                planned=len(movable),
-            )
-        bucket = (
-            TokenBucket(self.options.rate, self.options.batch_size, sleep=self._pause)
-            if self.options.rate
-            else None
-        )
-        progress = _Progress(len(movable), on_progress)
-        canary_size = min(self.options.canary, len(movable))
-        extra: dict[str, Any] = {}
-        stopped: str | None = "error"  # until the run says otherwise
-        try:
-            stopped = self._run(movable[:canary_size], tally, bucket, stop, progress)
-            if not stopped and canary_size:
-                canary = self._canary(tally, canary_size, stop)
-                extra["canary"] = canary
-                if not canary.passed:
-                    stopped = f"canary failed: {canary.detail}"
-            if not stopped:
-                stopped = self._run(
-                    movable[canary_size:], tally, bucket, stop, progress, breaker=True
-                )
-        finally:
-            report = self.report(
-                dry_run=False,
-                tally=tally,
-                stopped_because=stopped,
-                interrupted=stop.is_set(),
-                **extra,
-            )
-            if self.journal:
-                self.journal.record("end", outcome=_outcome(report), summary=_summary(report))
-        return report
-
-    def _run(
-        self,
-        entries: list[_Entry],
-        tally: _Tally,
-        bucket: TokenBucket | None,
-        stop: threading.Event,
-        progress: _Progress,
-        *,
-        breaker: bool = False,
-    ) -> str | None:
-        """Move `entries` in rounds of up to `lanes` batches sent at once; the reason it
-        stopped early, if it did. Pauses (rate, FIFO pacing) happen between rounds, in this
-        thread, so holds are renewed right before anything is sent."""
-        broken_groups: set[str] = set()
-        batches = list(self._batches(entries))
-        lanes = 1 if self.origin.fifo else self.lanes  # FIFO: one batch at a time, in order
-        if self.options.rate:
-            # A round sends all its batches at once: keep it to about a second of --rate.
-            lanes = max(1, min(lanes, int(self.options.rate // self.options.batch_size)))
-        last_check, since_check = self.clock(), 0
-        with ThreadPoolExecutor(lanes, thread_name_prefix="redrive") as pool:
-            for start in range(0, len(batches), lanes):
-                if stop.is_set():
-                    return "interrupted"
-                round_ = [
-                    kept
-                    for batch in batches[start : start + lanes]
-                    if (kept := self._skip_broken_groups(batch, broken_groups, tally))
-                ]
-                if not round_:
-                    continue
-                if bucket:
-                    bucket.acquire(sum(len(batch) for batch in round_))
-                if self.origin.fifo and self.options.jitter_s:
-                    # Spread the run over about --jitter: FIFO cannot delay messages.
-                    self._pause(self.rng.uniform(0, 2 * self.options.jitter_s / len(batches)))
-                if stop.is_set():  # Ctrl-C during the pause: nothing of this round went out
-                    return "interrupted"
-                if self.scan:
-                    self.scan.renew_hold_if_due()
-                self._move_round(pool, round_, tally, broken_groups, progress)
-                since_check += len(round_)
-                due = (
-                    since_check >= BREAKER_CHECK_BATCHES
-                    or self.clock() - last_check >= BREAKER_CHECK_INTERVAL_S
-                )
-                watching = breaker and self.detector and self.options.stop_after_failures
-                if watching and due and start + lanes < len(batches):
-                    assert self.detector is not None
-                    assert self.options.stop_after_failures is not None
-                    last_check, since_check = self.clock(), 0
-                    returns = self.detector.check(tally.sent_digests, tally.sent_keys[-100:])
-                    if returns.failures >= self.options.stop_after_failures:
-                        return f"circuit breaker: {returns.failures} redriven messages failed again"
-        return None
-
-    def _move_round(
-        self,
-        pool: ThreadPoolExecutor,
-        round_: list[list[_Entry]],
-        tally: _Tally,
-        broken_groups: set[str],
-        progress: _Progress,
-    ) -> None:
-        """Send the round's batches in parallel; record each outcome here, in order."""
-        prepared = [
-            (batch, [self._outgoing(i, e) for i, e in enumerate(batch)]) for batch in round_
-        ]
-        if self.journal:
-            for batch, _ in prepared:  # intent first: a crash mid-send is still on record
-                self.journal.record("sending", message_ids=[e.message_id for e in batch])
-        futures = [
-            pool.submit(self.mover.move, batch[0].target.sqs, batch[0].target.info.url, outgoing)  # type: ignore[union-attr]
-            for batch, outgoing in prepared
-        ]
-        fatal = None
-        for (batch, outgoing), future in zip(prepared, futures, strict=True):
-            outcome = future.result()
-            self._record(batch, outgoing, outcome, tally, broken_groups)
-            progress.advance(len(batch))
-            fatal = fatal or outcome.fatal
-        if fatal:
-            raise fatal
-
-    def _record(
-        self,
-        batch: list[_Entry],
-        outgoing: list[Outgoing],
-        outcome: BatchOutcome,
-        tally: _Tally,
-        broken_groups: set[str],
-    ) -> None:
-        target = batch[0].target
-        assert target is not None
-        by_id = {o.entry_id: e for o, e in zip(outgoing, batch, strict=True)}
-        for entry_id in outcome.deleted:
-            if self.scan:
-                self.scan.forget(by_id[entry_id].message_id)
-        for entry_id in outcome.sent:
-            message = by_id[entry_id].selected.message
-            tally.sent_digests.append(message.body_sha256)
-            tally.sent_keys.append(message.idempotency_key)
-        tally.sent += len(outcome.sent)
-        tally.deleted += len(outcome.deleted)
-        tally.failed.extend(outcome.failed)
-        tally.possible_duplicates += outcome.possible_duplicates
-        failed_ids = {f.message_id for f in outcome.failed if f.stage == "send"}
-        broken_groups.update(o.group for o in outgoing if o.group and o.message_id in failed_ids)
-        if self.journal:
-            self.journal.record(
-                "batch",
-                target=target.info.arn,
-                sent=[
-                    {
-                        "message_id": by_id[i].message_id,
-                        "new_message_id": new_id,
-                        "body_sha256": by_id[i].selected.message.body_sha256,
-                    }
-                    for i, new_id in outcome.sent.items()
-                ],
-                deleted=[by_id[i].message_id for i in outcome.deleted],
-                failed=[f.model_dump() for f in outcome.failed],
-            )
-
-    def _pause(self, seconds: float) -> None:
-        """Sleep, renewing the holds often enough that none lapses meanwhile."""
-        slice_s = max(1.0, self.scan.hold_s * 0.3) if self.scan else max(seconds, 0.0)
-        remaining = seconds
-        while remaining > 0:
-            step = min(slice_s, remaining)
-            self.sleep(step)
-            remaining -= step
-            if self.scan:
-                self.scan.renew_hold_if_due()
-
-    def _outgoing(self, index: int, entry: _Entry) -> Outgoing:
-        raw = entry.raw
-        system = raw.get("Attributes", {})
-        attributes = {
-            name: _copy_attribute(value)
-            for name, value in raw.get("MessageAttributes", {}).items()
-            if name != REDRIVE_COUNT_ATTRIBUTE
-        }
-        if len(attributes) < MAX_MESSAGE_ATTRIBUTES:
-            attributes[REDRIVE_COUNT_ATTRIBUTE] = {
-                "DataType": "Number",
-                "StringValue": str(entry.redrive_count + 1),
-            }
-        send: dict[str, Any] = {"MessageBody": raw["Body"]}
-        if attributes:
-            send["MessageAttributes"] = attributes
-        if "AWSTraceHeader" in system:
-            send["MessageSystemAttributes"] = {
-                "AWSTraceHeader": {"DataType": "String", "StringValue": system["AWSTraceHeader"]}
-            }
-        group = system.get("MessageGroupId")
-        if self.origin.fifo:
-            send["MessageGroupId"] = group
-            # Fresh per run and stable across this run's retries: a retried send is
-            # deduplicated, while an old deduplication id could make SQS drop the copy.
-            send["MessageDeduplicationId"] = f"dlqctl-{self.run_id}-{entry.message_id}"[:128]
-        elif entry.delay_s:
-            send["DelaySeconds"] = entry.delay_s
-        return Outgoing(str(index), entry.message_id, raw["ReceiptHandle"], send, group)
-
-    def _batches(self, entries: list[_Entry]) -> Iterator[list[_Entry]]:
-        """Consecutive runs for one target, at most --batch-size and one payload limit each."""
-        batch: list[_Entry] = []
-        payload = 0
-        for entry in entries:
-            assert entry.target is not None
-            size = message_size(entry.raw)
-            limit = entry.target.info.max_message_size
-            if batch and (
-                len(batch) >= self.options.batch_size
-                or batch[0].target is not entry.target
-                or payload + size > limit
-            ):
-                yield batch
-                batch, payload = [], 0
-            batch.append(entry)
-            payload += size
-        if batch:
-            yield batch
-
-    def _skip_broken_groups(
-        self, batch: list[_Entry], broken: set[str], tally: _Tally
-    ) -> list[_Entry]:
-        """FIFO: after a message of a group failed, the rest of that group stays, in order."""
-        kept = []
-        for entry in batch:
-            group = entry.selected.message.message_group_id
-            if group and group in broken:
-                tally.failed.append(
-                    FailedEntry(
-                        message_id=entry.message_id,
-                        stage="skipped",
-                        reason=f"an earlier message of group {group} was not moved; order is kept",
-                    )
-                )
-            else:
-                kept.append(entry)
-        return kept
-
-    def _canary(self, tally: _Tally, size: int, stop: threading.Event) -> CanaryResult:
-        """Wait, then look for the canaries back in the DLQ (and in the ledger).
-        Ctrl-C ends the wait early; the canary then counts as not passed."""
-        detector = self.detector
-        assert detector is not None, "a canary needs a DLQ to watch"
-        digests, keys = tally.sent_digests[:size], tally.sent_keys[:size]
-        waited = 0.0
-        while waited < self.options.canary_wait_s and not stop.is_set():
-            pause = min(CANARY_POLL_S, self.options.canary_wait_s - waited)
-            self._pause(pause)
-            waited += pause
-            if detector.ledger is None:
-                continue
-            early = detector.check((), keys)
-            if early.failures or early.completed_in_ledger == len(set(keys)):
-                break  # the ledger has decided: no need to wait out the rest
-        returns = detector.check(digests, keys)
-        completed = returns.completed_in_ledger
-        passed = (
-            returns.failures == 0
-            and (completed is None or completed >= len(set(keys)))
-            and not stop.is_set()
-        )
-        if stop.is_set():
-            detail = "interrupted before the canary could pass"
-        elif returns.failures:
-            detail = f"{returns.failures} of {size} canaries failed again"
-        elif not passed:
-            detail = f"only {completed} of {size} canaries reached COMPLETED in the ledger"
-        else:
-            detail = f"none of {size} canaries came back"
-        return CanaryResult(
-            size=size,
-            waited_s=round(waited, 3),
-            came_back=returns.came_back,
-            ledger_completed=completed,
-            passed=passed,
-            detail=detail,
-        )
+        return warnings
 
 
-class _Progress:
-    def __init__(self, total: int, callback: ProgressCallback | None) -> None:
-        self.total = total
-        self.done = 0
-        self.callback = callback
+def planned_message(work: Work, predicted: PredictedOutcome | None) -> PlannedMessage:
+    message = work.selected.message
+    return PlannedMessage.model_construct(  # typed values from this module: no re-validation
+        message_id=message.message_id,
+        error_type=message.error_type,
+        age_s=message.age_s,
+        delay_s=int(work.outgoing.send_entry.get("DelaySeconds", 0)),
+        target=work.target_key,
+        body_sha256=message.body_sha256,
+        body_bytes=message.body_bytes,
+        idempotency_key=message.idempotency_key,
+        redrive_count=redrive_count(work.selected.raw),
+        message_group_id=message.message_group_id,
+        predicted_outcome=predicted,
+    )
 
-    def advance(self, n: int) -> None:
-        self.done += n
-        if self.callback:
-            self.callback(self.done, self.total)
 
-
-def _predict(message: DlqMessage) -> PredictedOutcome:
+def predict(message: DlqMessage) -> PredictedOutcome:
     """What the pipeline's worker will do with the copy, judging by the ledger."""
     stale = message.error_source == "ledger" and message.error_type == TIMEOUT
     if message.ledger_status == spec.STATUS_INFLIGHT and stale:
@@ -651,77 +199,386 @@ def _predict(message: DlqMessage) -> PredictedOutcome:
     return _OUTCOMES.get(message.ledger_status, "will run")
 
 
-def _size_with_counter(raw: RawMessage, count: int) -> int:
-    """The size of the copy as sent: the original plus the counter attribute dlqctl sets."""
-    if _attribute_count(raw) >= MAX_MESSAGE_ATTRIBUTES:
-        return message_size(raw)
-    counted = {
-        k: v for k, v in raw.get("MessageAttributes", {}).items() if k != REDRIVE_COUNT_ATTRIBUTE
-    }
-    counter = {"DataType": "Number", "StringValue": str(count + 1)}
-    return message_size({**raw, "MessageAttributes": {**counted, REDRIVE_COUNT_ATTRIBUTE: counter}})
+@dataclass(frozen=True)
+class Origin:
+    """Where the messages come from: a DLQ (its ARN) or an export file (its path)."""
+
+    label: str
+    fifo: bool
+    kind: str = "redrive"  # or "replay"
 
 
-def _redrive_count(raw: RawMessage) -> int:
-    value = raw.get("MessageAttributes", {}).get(REDRIVE_COUNT_ATTRIBUTE, {}).get("StringValue")
-    try:
-        return int(value) if value is not None else 0
-    except ValueError:
-        return 0
+class Redrive:
+    """One redrive or replay: `plan(selection)` is the dry run, `execute()` the run."""
+
+    def __init__(
+        self,
+        *,
+        origin: Origin,
+        options: RedriveOptions,
+        message_filter: MessageFilter,
+        resolver: TargetResolver,
+        new_feed: Callable[[], QueueFeed | FileFeed],
+        select: Callable[[list[Any]], Iterable[Selected]],
+        mover: Mover,
+        detector: ReturnDetector | None,
+        journal: Journal | None,
+        lanes: int,
+        batching_window_s: int = 0,
+        run_id: str | None = None,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.origin = origin
+        self.options = options
+        self.message_filter = message_filter
+        self.resolver = resolver
+        self.new_feed = new_feed
+        self.select = select
+        self.mover = mover
+        self.detector = detector
+        self.journal = journal
+        self.lanes = max(1, lanes)
+        self.batching_window_s = batching_window_s
+        self.run_id = run_id or uuid.uuid4().hex[:12]
+        self.rng = rng or random.Random()
+        self.clock = clock
+        self.sleep = sleep
+        self.canary_wait_s: float | None = options.canary_wait_s
+        self._canary_note: str | None = None
+
+    # -- the plan --------------------------------------------------------------------
+
+    def plan(
+        self, selection: Iterable[Selected], coverage: Callable[[], Coverage]
+    ) -> RedriveReport:
+        """The dry run over a look's selection: what would move where, and what would not."""
+        started = self.clock()
+        action = self._action()
+        planned, refused = [], []
+        ledger = self.detector is not None and self.detector.ledger is not None
+        for chosen in selection:
+            work = action.prepare(chosen, "")
+            if isinstance(work, str):
+                refused.append(
+                    FailedEntry(message_id=chosen.message.message_id, stage="refused", reason=work)
+                )
+            else:
+                planned.append(planned_message(work, predict(chosen.message) if ledger else None))
+        targets = {p.target for p in planned}
+        return RedriveReport(
+            run_id=self.run_id,
+            kind="replay" if self.origin.kind == "replay" else "redrive",
+            dry_run=True,
+            source=self.origin.label,
+            target=next(iter(targets)) if len(targets) == 1 else None,
+            selected=len(planned) + len(refused),
+            sent=0,
+            deleted=0,
+            failed=refused,
+            possible_duplicates=0,
+            planned=planned,
+            duration_s=round(self.clock() - started, 3),
+            coverage=coverage(),
+            summary=build_plan(planned, len(refused)),
+            warnings=action.warnings() + self._canary_warnings(),
+        )
+
+    # -- the run ---------------------------------------------------------------------
+
+    def execute(
+        self,
+        *,
+        stop: threading.Event | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> RedriveReport:
+        if self.options.dry_run:
+            raise UsageError("this run is a dry run: open it without dry_run to move messages")
+        stop = stop or threading.Event()
+        started = self.clock()
+        action = self._action()
+        feed = self.new_feed()
+        engine = Engine(
+            feed=feed,
+            select=lambda raws: iter(self.select(raws)),
+            action=action,
+            pace=self._pace(),
+            journal=self.journal,
+            stop=stop,
+            rng=self.rng,
+            sleep=self.sleep,
+            on_progress=on_progress,
+            progress_total=self.options.max_messages,
+        )
+        engine.remember_first = self.options.canary
+        known = self.resolver.default()
+        if self.journal:
+            self.journal.start(
+                self.origin.kind,
+                source=self.origin.label,
+                target=[known.info.arn] if known else [],
+                filters=self.message_filter.describe(),
+                options=dict(vars(self.options)),
+                max_messages=self.options.max_messages,
+            )
+        canary: CanaryResult | None = None
+        error: BaseException | None = None
+        try:
+            going = True
+            if self.options.canary:
+                going = engine.run_until(self.options.canary)
+                if going and engine.tally.selected:
+                    canary = self._canary(engine, stop)
+                    if not canary.passed:
+                        engine.stopped_because = f"canary failed: {canary.detail}"
+                        going = False
+            if going:
+                engine.watch = self._breaker(engine)
+                going = engine.run_until(self.options.max_messages)
+            if going:
+                engine.stopped_because = (
+                    f"reached --max-messages ({self.options.max_messages})"
+                    if engine.tally.selected >= self.options.max_messages
+                    else feed.ended_because
+                )
+        except DlqctlError as exc:
+            engine.stopped_because = engine.stopped_because or f"error: {exc.message}"
+            error = exc
+        except KeyboardInterrupt as exc:
+            engine.stopped_because = stop_reason(stop)
+            error = exc
+        finally:
+            try:
+                engine.close()
+            finally:
+                report = self._report(engine, action, canary, started, stop)
+                if self.journal:
+                    self.journal.record(
+                        "end", outcome=journal_outcome(report), summary=_summary(report)
+                    )
+        if error is None and _all_refused(report):
+            first = report.failed[0]
+            error = RefusedError(
+                f"all {len(report.failed)} selected messages were refused, e.g. "
+                f"{first.message_id}: {first.reason}"
+            )
+        if isinstance(error, DlqctlError):
+            error.report = report
+            raise error
+        if error is not None:
+            raise error
+        return report
+
+    def _action(self) -> CopyAction:
+        return CopyAction(
+            self.resolver,
+            self.mover,
+            fifo=self.origin.fifo,
+            run_id=self.run_id,
+            options=self.options,
+            rng=self.rng,
+            on_new_target=self._check_canary_wait if self.options.canary else _ignore,
+        )
+
+    def _pace(self) -> Pace:
+        options = self.options
+        lanes = self.lanes
+        if options.rate:
+            # A round sends all its batches at once: keep it to about a second of --rate.
+            lanes = max(1, min(lanes, int(options.rate // options.batch_size)))
+        spread = 0.0
+        if self.origin.fifo and options.jitter_s:
+            rounds = max(1, options.max_messages // (options.batch_size * lanes))
+            spread = 2 * options.jitter_s / rounds  # spread the run over about --jitter
+        return Pace(
+            lanes=lanes,
+            batch_size=options.batch_size,
+            bucket=TokenBucket(options.rate, options.batch_size, sleep=self.sleep)
+            if options.rate
+            else None,
+            fifo_spread_s=spread,
+        )
+
+    # -- canary and breaker ----------------------------------------------------------
+
+    def _check_canary_wait(self, target: Target) -> None:
+        """The canary must wait as long as a failed copy takes to come back."""
+        needed = return_time_s(target, self.batching_window_s)
+        if needed is None:
+            self._canary_note = (
+                f"{target.info.name} has no redrive policy: a failed canary never comes back "
+                "to the DLQ, so only the ledger (if any) can fail it"
+            )
+            if self.canary_wait_s is None:
+                self.canary_wait_s = CANARY_WAIT_WITHOUT_POLICY_S
+            return
+        explicit = self.options.canary_wait_s
+        if explicit is not None and explicit < needed and not self.options.force:
+            raise RefusedError(
+                f"--canary-wait {explicit:g}s is shorter than a failed copy needs to come back "
+                f"to the DLQ ({needed:g}s: {target.info.name}'s maxReceiveCount × "
+                "VisibilityTimeout): wait longer, or add --force to accept a canary that "
+                "cannot fail without a ledger"
+            )
+        self.canary_wait_s = max(self.canary_wait_s or 0.0, explicit or needed)
+
+    def _canary_warnings(self) -> list[str]:
+        return [self._canary_note] if self._canary_note else []
+
+    def _canary(self, engine: Engine, stop: threading.Event) -> CanaryResult:
+        """Wait, holding the rest, then look for the canaries back in the DLQ (by message
+        id) and in the ledger. Ctrl-C ends the wait early; the canary then fails."""
+        detector = self.detector
+        assert detector is not None, "a canary needs a DLQ to watch"
+        ids = [new_id for new_id, _ in engine.sent_order]
+        keys = [key for _, key in engine.sent_order]
+        size = len(engine.sent_order)
+        wait_s = self.canary_wait_s or 0.0
+        waited = 0.0
+        while waited < wait_s and not stop.is_set():
+            pause = min(CANARY_POLL_S, wait_s - waited)
+            engine.pause(pause)
+            waited += pause
+            if detector.ledger is None:
+                continue
+            early = detector.check((), keys)
+            if early.failures or early.completed_in_ledger == len(set(keys)):
+                break  # the ledger has decided: no need to wait out the rest
+        returns = detector.check(ids, keys)
+        came_back = returns.came_back + engine.tally.came_back
+        failures = max(came_back, returns.failed_in_ledger)
+        completed = returns.completed_in_ledger
+        passed = (
+            failures == 0
+            and (completed is None or completed >= len(set(keys)))
+            and not stop.is_set()
+            and size > 0
+        )
+        if stop.is_set():
+            detail = "interrupted before the canary could pass"
+        elif size == 0:
+            detail = "no canary was sent"
+        elif failures:
+            detail = f"{failures} of {size} canaries failed again"
+        elif not passed:
+            detail = f"only {completed} of {size} canaries reached COMPLETED in the ledger"
+        else:
+            detail = f"none of {size} canaries came back"
+        return CanaryResult(
+            size=size,
+            waited_s=round(waited, 3),
+            came_back=came_back,
+            ledger_completed=completed,
+            passed=passed,
+            detail=detail,
+        )
+
+    def _breaker(self, engine: Engine) -> Callable[[], str | None]:
+        """Stop when too many copies failed again: seen back in the DLQ by this run's own
+        receives, or FAILED in the ledger since the run started."""
+        threshold = self.options.stop_after_failures
+        detector = self.detector
+        if threshold is None:
+            return _no_stop
+        state = {"batches": 0, "checked_at": self.clock(), "ledger_failures": 0}
+
+        def check() -> str | None:
+            due = (
+                engine.batches - state["batches"] >= BREAKER_CHECK_BATCHES
+                or self.clock() - state["checked_at"] >= BREAKER_CHECK_INTERVAL_S
+            )
+            if due and detector is not None and detector.ledger is not None:
+                state["batches"], state["checked_at"] = engine.batches, self.clock()
+                returns = detector.check((), list(engine.recent_keys))
+                state["ledger_failures"] = max(
+                    int(state["ledger_failures"]), returns.failed_in_ledger
+                )
+            failures = max(engine.tally.came_back, int(state["ledger_failures"]))
+            if failures >= threshold:
+                return f"circuit breaker: {failures} redriven messages failed again"
+            return None
+
+        return check
+
+    # -- the report ------------------------------------------------------------------
+
+    def _report(
+        self,
+        engine: Engine,
+        action: CopyAction,
+        canary: CanaryResult | None,
+        started: float,
+        stop: threading.Event,
+    ) -> RedriveReport:
+        tally = engine.tally
+        targets = list(action.targets)
+        stopped = engine.stopped_because or "the run stopped"
+        warnings = action.warnings() + self._canary_warnings()
+        if tally.came_back:
+            warnings.append(
+                f"{tally.came_back} copies this run sent came back to the DLQ while it ran: "
+                "they failed again and were left there"
+            )
+        queue = engine.queue
+        if queue is not None and queue.release_failed:
+            warnings.append(
+                f"{queue.release_failed} messages could not be released at the end: they "
+                f"become visible again when their hold lapses (at most {queue.hold_s}s)"
+            )
+        if tally.holds_lost:
+            warnings.append(
+                f"{tally.holds_lost} holds lapsed during the run: those messages were not "
+                "sent (they are visible in the DLQ again)"
+            )
+        return RedriveReport(
+            run_id=self.run_id,
+            kind="replay" if self.origin.kind == "replay" else "redrive",
+            dry_run=False,
+            source=self.origin.label,
+            target=targets[0] if len(targets) == 1 else None,
+            selected=tally.selected,
+            sent=tally.sent,
+            deleted=tally.deleted,
+            failed=tally.failed,
+            possible_duplicates=tally.possible_duplicates,
+            planned=[],
+            duration_s=round(self.clock() - started, 3),
+            coverage=engine.coverage(),
+            stopped_because=stopped,
+            interrupted=stop.is_set() or stopped in ("interrupted", "terminated"),
+            canary=canary,
+            came_back=tally.came_back,
+            holds_lost=tally.holds_lost,
+            warnings=warnings,
+        )
 
 
-def _attribute_count(raw: RawMessage) -> int:
-    return sum(1 for name in raw.get("MessageAttributes", {}) if name != REDRIVE_COUNT_ATTRIBUTE)
+def _all_refused(report: RedriveReport) -> bool:
+    return (
+        bool(report.failed)
+        and report.sent == 0
+        and all(f.stage == "refused" for f in report.failed)
+    )
 
 
-def _copy_attribute(attribute: dict[str, Any]) -> dict[str, Any]:
-    copied = {"DataType": attribute["DataType"]}
-    if "BinaryValue" in attribute:
-        copied["BinaryValue"] = attribute["BinaryValue"]
-    else:
-        copied["StringValue"] = attribute.get("StringValue", "")
-    return copied
+def _ignore(target: Target) -> None:
+    pass
 
 
-def _outcome(report: RedriveReport) -> str:
-    if report.interrupted:
-        return "interrupted"
-    if report.stopped_because:
-        return "error" if report.stopped_because == "error" else "stopped"
-    return "complete" if report.moved_all else "partial"
-
-
-def exit_code(report: RedriveReport) -> ExitCode:
-    """The exit status a finished run deserves (design §3)."""
-    if report.dry_run:
-        return ExitCode.OK
-    if report.interrupted:
-        return ExitCode.INTERRUPTED
-    if report.stopped_because and report.stopped_because.startswith(("canary", "circuit")):
-        return ExitCode.REFUSED
-    if report.failed and report.sent == 0 and all(f.stage == "refused" for f in report.failed):
-        return ExitCode.REFUSED
-    return ExitCode.OK if report.moved_all else ExitCode.PARTIAL
+def _no_stop() -> str | None:
+    return None
 
 
 def _summary(report: RedriveReport) -> dict[str, Any]:
     return {
+        "target": report.target,
         "selected": report.selected,
         "sent": report.sent,
         "deleted": report.deleted,
         "failed": len(report.failed),
         "possible_duplicates": report.possible_duplicates,
+        "came_back": report.came_back,
+        "holds_lost": report.holds_lost,
         "stopped_because": report.stopped_because,
     }
-
-
-def take(selection: Iterable[Selected], limit: int, scan: Scan | None = None) -> list[Selected]:
-    """The first `limit` matches; the scan, if any, stops there."""
-    taken: list[Selected] = []
-    for chosen in selection:
-        taken.append(chosen)
-        if len(taken) >= limit:
-            if scan:
-                scan.stop(f"reached --max-messages ({limit})")
-            break
-    return taken

@@ -1,8 +1,10 @@
 """Did redriven messages fail again? For the canary and the circuit breaker.
 
 A message that fails again comes back to the DLQ (after the source's maxReceiveCount
-receives), so dlqctl looks there for the bodies it sent, by SHA-256. Where the pipeline's
-ledger is known it is asked too: it knows sooner, and it knows what COMPLETED.
+receives) with the message id SendMessageBatch gave the copy, so dlqctl looks there for
+those ids: a payload that was in the DLQ already (a client's retry) is not a re-failure.
+Where the pipeline's ledger is known it is asked too: it knows sooner, and it knows what
+COMPLETED.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from datetime import datetime
 
 from dlqctl.aws.ledger import LedgerGateway
 from dlqctl.aws.sqs import SqsGateway
-from dlqctl.core.idempotency import body_sha256
 from dlqctl.core.scan import Scan, ScanLimits
 from dlqctl.pipeline import spec
 
@@ -46,9 +47,10 @@ class ReturnDetector:
         self.since = since
         self.limits = ScanLimits(max_scan=scan_limit, wait_s=wait_s, hold_s=30)
 
-    def check(self, digests: Collection[str], keys: Collection[str]) -> Returns:
-        """How many of the sent messages are back in the DLQ, or FAILED in the ledger."""
-        came_back = self._in_dlq(set(digests)) if digests else 0
+    def check(self, copy_ids: Collection[str], keys: Collection[str]) -> Returns:
+        """How many of the copies (by message id) are back in the DLQ, or FAILED in the
+        ledger (by idempotency key)."""
+        came_back = self._in_dlq(set(copy_ids)) if copy_ids else 0
         if self.ledger is None or not keys:
             return Returns(came_back)
         items = self.ledger.get_many(keys)
@@ -56,14 +58,14 @@ class ReturnDetector:
         completed = sum(1 for item in items.values() if self._completed_since(item))
         return Returns(came_back, failed, completed)
 
-    def _in_dlq(self, digests: set[str]) -> int:
+    def _in_dlq(self, copy_ids: set[str]) -> int:
         # Whatever this run still holds is invisible, so only new arrivals and messages the
         # run did not select are seen; all of them are released at once.
         visible = int(self.dlq.attributes(self.dlq_url).get("ApproximateNumberOfMessages", 0))
         found = 0
         with Scan(self.dlq, self.dlq_url, visible_at_start=visible, limits=self.limits) as scan:
             for raw in scan.messages():
-                if body_sha256(str(raw.get("Body", ""))) in digests:
+                if raw["MessageId"] in copy_ids:
                     found += 1
         return found
 

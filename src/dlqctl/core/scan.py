@@ -20,10 +20,9 @@ from dlqctl.models import QueueInfo
 
 ProgressCallback = Callable[[int, int], None]
 
-# SQS's in-flight quotas per queue. A scan holds what it sees, so it must stay under them,
-# with room left for the queue's own consumers.
-IN_FLIGHT_QUOTA_STANDARD = 120_000
-IN_FLIGHT_QUOTA_FIFO = 20_000
+# SQS's in-flight quota per queue, standard and FIFO alike (the quotas page since 2024).
+# A scan holds what it sees, so it must stay under it, with room for the queue's consumers.
+IN_FLIGHT_QUOTA = 120_000
 IN_FLIGHT_HEADROOM = 0.9
 
 MIN_HOLD_S = 30
@@ -48,8 +47,15 @@ class ScanLimits:
 
 def in_flight_room(queue: QueueInfo) -> int:
     """How many more messages may be held in `queue` without nearing SQS's quota."""
-    quota = IN_FLIGHT_QUOTA_FIFO if queue.fifo else IN_FLIGHT_QUOTA_STANDARD
-    return int(quota * IN_FLIGHT_HEADROOM) - queue.in_flight
+    return int(IN_FLIGHT_QUOTA * IN_FLIGHT_HEADROOM) - queue.in_flight
+
+
+def highest_count(highest: int | None, raw: RawMessage) -> int | None:
+    """The higher of `highest` and the message's ApproximateReceiveCount."""
+    count = raw.get("Attributes", {}).get("ApproximateReceiveCount")
+    if count is None or not str(count).isdigit():
+        return highest
+    return max(highest or 0, int(count))
 
 
 class Scan:
@@ -77,6 +83,8 @@ class Scan:
         self.duplicates = 0
         self.stopped_because = "not started"
         self.release_refused = 0
+        self.highest_receive_count: int | None = None
+        self.look_warning: str | None = None  # about the DLQ's own redrive policy
         self._held: dict[str, str] = {}  # message id -> latest receipt handle
         self._hold_renewed_at = 0.0
         self._stop_requested: str | None = None
@@ -161,6 +169,7 @@ class Scan:
         # mid-round, the rest of it must still be released.
         fresh = []
         for raw in batch:
+            self.highest_receive_count = highest_count(self.highest_receive_count, raw)
             if raw["MessageId"] not in self._held:
                 fresh.append(raw)
             self._held[raw["MessageId"]] = raw["ReceiptHandle"]  # the latest handle counts
@@ -204,8 +213,8 @@ class Scan:
         others = [handle for message_id, handle in self._held.items() if message_id not in keep]
         self._held = {k: v for k, v in self._held.items() if k in keep}
         if others:
-            self.release_refused += self.sqs.change_visibility(
-                self.url, others, 0, lanes=self.limits.lanes
+            self.release_refused += len(
+                self.sqs.change_visibility(self.url, others, 0, lanes=self.limits.lanes)
             )
 
     def forget(self, message_id: str) -> str | None:
@@ -217,6 +226,6 @@ class Scan:
         handles = list(self._held.values())
         self._held.clear()
         if handles:
-            self.release_refused += self.sqs.change_visibility(
-                self.url, handles, 0, lanes=self.limits.lanes
+            self.release_refused += len(
+                self.sqs.change_visibility(self.url, handles, 0, lanes=self.limits.lanes)
             )

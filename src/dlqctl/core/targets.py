@@ -39,6 +39,13 @@ class TargetResolver:
             self._cache[queue] = target
         return self._cache[queue]
 
+    def default(self) -> Target | None:
+        """The target every message goes to when it is known before any is seen: --to,
+        or the DLQ's only source. None when each message says (or must say) its own."""
+        if self.explicit or (self.dlq is not None and len(self.dlq.sources) == 1):
+            return self.for_message(None)
+        return None
+
     def _only_source(self) -> str:
         if self.dlq is None:
             raise UsageError("pass --to QUEUE: a file does not say where its messages go")

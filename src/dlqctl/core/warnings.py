@@ -8,12 +8,8 @@ from dlqctl.models import QueueInfo
 
 def scan_warnings(info: QueueInfo, scan: Scan) -> list[str]:
     warnings: list[str] = []
-    if info.redrive_policy is not None:
-        warnings.append(
-            f"this DLQ has its own redrive policy (maxReceiveCount "
-            f"{info.redrive_policy.max_receive_count} → {info.redrive_policy.dead_letter_target_arn}): "
-            "every scan raises ApproximateReceiveCount and can move messages out of it"
-        )
+    if scan.look_warning:
+        warnings.append(scan.look_warning)
     if info.fifo:
         warnings.append(
             "FIFO queue: ages count from when each message entered the DLQ, not from the "

@@ -20,7 +20,8 @@ from dlqctl.api import Dlqctl
 from dlqctl.config import Settings
 from dlqctl.core.classify import TIMEOUT
 from dlqctl.core.filters import build_filter
-from dlqctl.core.redrive import RedriveOptions
+from dlqctl.core.guardrails import RedriveOptions
+from dlqctl.core.journal import read_journal
 from dlqctl.errors import AwsError
 from dlqctl.lab.environment import (
     REGION,
@@ -162,7 +163,12 @@ def run_gameday(
         show(report)
 
         ledger = dlqctl.aws.ledger(lab.table)
-        keys = {planned.idempotency_key for planned in report.planned}
+        keys = {
+            sent["idempotency_key"]
+            for record in read_journal(journal)
+            if record.get("run_id") == report.run_id and record["kind"] == "batch"
+            for sent in record["sent"]
+        }
         completed = [0]
 
         def all_completed() -> bool:

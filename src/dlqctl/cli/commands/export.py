@@ -11,6 +11,7 @@ from dlqctl.cli.common import Invocation, command
 from dlqctl.cli.moving import can_prompt, graceful_interrupt
 from dlqctl.cli.render import archive_view
 from dlqctl.core.journal import default_archive_path
+from dlqctl.core.outcome import exit_code
 from dlqctl.core.queue_ref import parse_queue_ref
 from dlqctl.errors import ExitCode, RefusedError
 
@@ -112,7 +113,6 @@ def _archive(
             on_progress=on_progress,
         )
     inv.out.report(report, lambda: archive_view(report), report.warnings)
-    if report.interrupted:
-        raise typer.Exit(int(ExitCode.INTERRUPTED))
-    if report.failed:
-        raise typer.Exit(int(ExitCode.PARTIAL))
+    code = exit_code(report)
+    if code is not ExitCode.OK:
+        raise typer.Exit(int(code))

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from dlqctl.cli.app import app
-from dlqctl.cli.common import Invocation, command
+from dlqctl.cli.common import LOOK_FORCE_HELP, Invocation, command
 from dlqctl.cli.render import inspect_view
 
 
@@ -15,6 +15,7 @@ def inspect_queue(
     queue: Annotated[
         str | None, typer.Argument(help="Queue name, URL or ARN (default: the --pipeline's DLQ).")
     ] = None,
+    force: Annotated[bool, typer.Option(help=LOOK_FORCE_HELP)] = False,
 ) -> None:
     """Summarise a DLQ without consuming it: counts by error type, ages, sources, settings.
 
@@ -32,6 +33,10 @@ def inspect_queue(
     name = inv.queue(queue)
     with inv.out.progress(f"scanning {name}") as on_progress:
         report = inv.api.inspect(
-            name, inv.message_filter(), max_scan=inv.values.get("max_scan"), on_progress=on_progress
+            name,
+            inv.message_filter(),
+            max_scan=inv.values.get("max_scan"),
+            on_progress=on_progress,
+            force=force,
         )
     inv.out.report(report, lambda: inspect_view(report), report.warnings)

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from dlqctl.cli.app import app
-from dlqctl.cli.common import Invocation, command
+from dlqctl.cli.common import LOOK_FORCE_HELP, Invocation, command
 from dlqctl.cli.output import OutputFormat
 from dlqctl.cli.render import peek_view
 
@@ -33,6 +33,7 @@ def peek(
             help="Mask this JSON field path in every output, e.g. card.number or items[*].email (repeatable)."
         ),
     ] = None,
+    force: Annotated[bool, typer.Option(help=LOOK_FORCE_HELP)] = False,
 ) -> None:
     """Show the messages in a queue (oldest first) without consuming them.
 
@@ -58,6 +59,7 @@ def peek(
             redact=redact or (),
             max_scan=inv.values.get("max_scan"),
             on_progress=on_progress,
+            force=force,
         )
     if inv.out.format is OutputFormat.table:
         inv.out.console.print(peek_view(result, with_body=body))

@@ -27,9 +27,14 @@ def redrive(
         ),
     ] = 0,
     canary_wait: Annotated[
-        str,
-        typer.Option(help="How long the canary waits, e.g. 2m.", rich_help_panel="Safety levers"),
-    ] = "60s",
+        str | None,
+        typer.Option(
+            help="How long the canary waits, e.g. 10m [default: as long as a failed copy "
+            "needs to come back: the target's maxReceiveCount × VisibilityTimeout; shorter "
+            "needs --force].",
+            rich_help_panel="Safety levers",
+        ),
+    ] = None,
     stop_after_failures: Annotated[
         int | None,
         typer.Option(
@@ -40,9 +45,11 @@ def redrive(
 ) -> None:
     """Move selected messages from a DLQ back to their source queue, safely.
 
-    A filter (or --all) is required. Messages are sent in batches, then deleted from the
-    DLQ only once the target accepted them; what fails stays in the DLQ. Ctrl-C finishes
-    the batch in hand, releases the rest and prints the report (exit 130).
+    A filter (or --all) is required. One streaming pass: each matching message is sent,
+    then deleted from the DLQ once the target accepted it; what does not match or fails
+    stays in the DLQ. FIFO DLQs go group by group, in order, in one run. Ctrl-C (or
+    SIGTERM) finishes the batch in hand, releases the rest and prints the report (exit
+    130, or 143); a second one also abandons the retries in hand.
 
     **Examples:**
 
@@ -54,7 +61,7 @@ def redrive(
     """
     options = inv.redrive_options(
         canary=canary,
-        canary_wait_s=parse_duration(canary_wait),
+        canary_wait_s=parse_duration(canary_wait) if canary_wait is not None else None,
         stop_after_failures=stop_after_failures,
     )
     message_filter = inv.message_filter()
@@ -63,12 +70,13 @@ def redrive(
     name = inv.queue(queue)
     drive(
         inv,
-        lambda on_progress: inv.api.redrive_session(
+        lambda confirm, stop, on_progress: inv.api.redrive(
             name,
             message_filter,
             options,
+            confirm=confirm,
             journal=inv.values.get("journal"),
-            max_scan=inv.values.get("max_scan"),
+            stop=stop,
             on_progress=on_progress,
         ),
         verb="redrive",

@@ -40,8 +40,14 @@ def replay(
     require_consent(inv)
     drive(
         inv,
-        lambda on_progress: inv.api.replay_session(
-            file, message_filter, options, journal=inv.values.get("journal")
+        lambda confirm, stop, on_progress: inv.api.replay(
+            file,
+            message_filter,
+            options,
+            confirm=confirm,
+            journal=inv.values.get("journal"),
+            stop=stop,
+            on_progress=on_progress,
         ),
         verb="replay",
     )
