@@ -23,17 +23,19 @@ from dlqctl.aws.ledger import LedgerGateway
 from dlqctl.aws.session import AwsSession
 from dlqctl.aws.sqs import SQS_BATCH_MAX, RawMessage, SqsGateway
 from dlqctl.config import Settings, load_settings
+from dlqctl.core import move_tasks
 from dlqctl.core.archive import ExportWriter, read_export, to_raw
 from dlqctl.core.classify import Classifier
 from dlqctl.core.engine import abandon_event
 from dlqctl.core.feed import FileFeed, QueueFeed
 from dlqctl.core.filters import MessageFilter
 from dlqctl.core.guardrails import DEFAULT_MAX_MESSAGES, RedriveOptions, check_selection
+from dlqctl.core.iam import policy_for
 from dlqctl.core.inspect import InspectTally
-from dlqctl.core.journal import Journal
+from dlqctl.core.journal import Journal, default_journal_path, recent_runs
 from dlqctl.core.looks import ReceiveCounts, check_looks
 from dlqctl.core.moving import Mover, RetryPolicy
-from dlqctl.core.plan import take
+from dlqctl.core.plan import first, movable
 from dlqctl.core.purge import run_archive
 from dlqctl.core.queues import describe, list_queues, oldest_ages, open_queue
 from dlqctl.core.redact import Redactor
@@ -49,7 +51,11 @@ from dlqctl.models import (
     Coverage,
     DlqMessage,
     InspectReport,
+    MoveTask,
+    MoveTaskCancelled,
+    MoveTaskStarted,
     PeekResult,
+    PlannedMessage,
     QueueInfo,
     QueueRef,
     RedriveReport,
@@ -180,10 +186,13 @@ class Dlqctl:
         journal: Path | None = None,
         stop: threading.Event | None = None,
         on_progress: ProgressCallback | None = None,
+        on_planned: Callable[[PlannedMessage], None] | None = None,
     ) -> RedriveReport:
         """Plan and, unless it is a dry run, move. With `confirm`, the plan (a look that
         releases everything) is shown to it first and it may refuse (RefusedError,
-        nothing changed); the run then re-selects with the same filters and caps."""
+        nothing changed); the run then re-selects with the same filters and caps.
+        `on_planned` receives a dry run's planned messages one by one, as they are
+        planned (the report then keeps only their aggregates)."""
         message_filter = message_filter or MessageFilter()
         options = options or RedriveOptions()
         options.check(message_filter)
@@ -192,9 +201,11 @@ class Dlqctl:
         run = self._redrive(sqs, info, message_filter, options, journal, stop)
         if options.dry_run or confirm is not None:
             with self._scan(sqs, info, None, on_progress, force=options.force) as scan:
-                selection = take(self._select(scan, message_filter), options.max_messages, scan)
-                plan = run.plan(selection, lambda: _coverage(scan, info))
-            if options.dry_run or not plan.planned:
+                selection = first(self._select(scan, message_filter), options.max_messages, scan)
+                plan = run.plan(
+                    selection, lambda: _coverage(scan, info), _streamed(on_planned, options)
+                )
+            if options.dry_run or not movable(plan):
                 return _refuse_if_all_refused(plan, options)
             if confirm is not None and not confirm(plan):
                 raise RefusedError("not confirmed: nothing was changed")
@@ -312,7 +323,7 @@ class Dlqctl:
         info = describe(sqs, url)
         if delete and confirm is not None:
             with self._scan(sqs, info, max_scan, on_progress, force=force) as scan:
-                count = len(take(self._select(scan, message_filter), cap, scan))
+                count = sum(1 for _ in first(self._select(scan, message_filter), cap, scan))
             if not count or not confirm(count):
                 if not count:
                     return self._nothing_to_archive(info, out, _coverage(scan, info))
@@ -368,6 +379,7 @@ class Dlqctl:
         journal: Path | None = None,
         stop: threading.Event | None = None,
         on_progress: ProgressCallback | None = None,
+        on_planned: Callable[[PlannedMessage], None] | None = None,
     ) -> RedriveReport:
         """Send messages from an export file to `options.to`, with redrive's safety levers.
         Nothing is held and nothing deleted; the file is read twice (checked whole first,
@@ -411,15 +423,63 @@ class Dlqctl:
         )
         if options.dry_run or confirm is not None:
             feed = new_feed()
-            selection = take(
+            selection = first(
                 self._select_raws(feed.messages(), message_filter), options.max_messages
             )
-            plan = run.plan(selection, feed.coverage)
-            if options.dry_run or not plan.planned:
+            plan = run.plan(selection, feed.coverage, _streamed(on_planned, options))
+            if options.dry_run or not movable(plan):
                 return _refuse_if_all_refused(plan, options)
             if confirm is not None and not confirm(plan):
                 raise RefusedError("not confirmed: nothing was changed")
         return run.execute(stop=stop, on_progress=on_progress)
+
+    # -- SQS's move tasks, the journal --------------------------------------------------
+
+    def start_move_task(
+        self,
+        queue: str | QueueRef,
+        *,
+        to: str | None = None,
+        rate: int | None = None,
+        confirm: Callable[[QueueInfo], bool] | None = None,
+        journal: Path | None = None,
+    ) -> MoveTaskStarted:
+        """Start SQS's server-side move of EVERY message of the DLQ (no filter), to `to`
+        or back to each message's source; `confirm` sees the DLQ first and may refuse."""
+        return move_tasks.start(self.aws, queue, to=to, rate=rate, confirm=confirm, journal=journal)
+
+    def move_tasks(self, queue: str | QueueRef) -> tuple[QueueInfo, list[MoveTask]]:
+        """The DLQ and its recent move tasks."""
+        return move_tasks.tasks(self.aws, queue)
+
+    def cancel_move_task(
+        self, queue: str | QueueRef, *, task: str | None = None
+    ) -> MoveTaskCancelled:
+        """Cancel `task`, or the DLQ's only running task."""
+        return move_tasks.cancel(self.aws, queue, task)
+
+    def iam_policy(
+        self,
+        queue: str,
+        *,
+        targets: Sequence[str] = (),
+        ledger_table: str | None = None,
+        read_only: bool = False,
+        lookup: bool = True,
+    ) -> dict[str, Any]:
+        """The least-privilege IAM policy for running dlqctl on this DLQ (see `iam-policy`)."""
+        return policy_for(
+            self.aws,
+            queue,
+            targets=list(targets),
+            ledger_table=ledger_table,
+            read_only=read_only,
+            lookup=lookup,
+        )
+
+    def history(self, journal: Path | None = None, *, limit: int = 10) -> list[dict[str, Any]]:
+        """Recent destructive runs from the audit journal, newest first."""
+        return recent_runs(journal or default_journal_path(), limit)
 
     # -- shared steps ----------------------------------------------------------------
 
@@ -522,9 +582,23 @@ class Dlqctl:
         )
 
 
+def _streamed(
+    on_planned: Callable[[PlannedMessage], None] | None, options: RedriveOptions
+) -> Callable[[PlannedMessage], None] | None:
+    """Where a plan's messages go: the caller's stream for a dry run; none at all before
+    a prompt, which shows only the aggregates (so a big plan keeps no list)."""
+    if options.dry_run:
+        return on_planned
+    return _discard
+
+
+def _discard(planned: PlannedMessage) -> None:
+    pass
+
+
 def _refuse_if_all_refused(plan: RedriveReport, options: RedriveOptions) -> RedriveReport:
     """A run (not a dry run) whose every selected message a safety check refused."""
-    if not options.dry_run and plan.failed and not plan.planned:
+    if not options.dry_run and plan.failed and not movable(plan):
         first = plan.failed[0]
         raise RefusedError(
             f"all {len(plan.failed)} selected messages were refused, e.g. "

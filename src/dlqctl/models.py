@@ -276,3 +276,30 @@ class ArchiveReport(_Model):
     interrupted: bool = False
     stopped_because: str | None = None
     warnings: list[str] = Field(default_factory=list)
+
+
+class MoveTask(_Model):
+    """One of SQS's server-side move tasks, as ListMessageMoveTasks reports it."""
+
+    task_handle: str | None
+    status: str | None
+    source: str | None
+    destination: str | None
+    rate: int | None
+    moved: int
+    to_move: int | None
+    failure_reason: str | None
+    started_at: str | None
+
+
+class MoveTaskStarted(_Model):
+    run_id: str
+    task_handle: str
+    source: str
+    destination: str | None
+    rate: int | None
+
+
+class MoveTaskCancelled(_Model):
+    task_handle: str
+    moved: int

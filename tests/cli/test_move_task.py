@@ -56,6 +56,7 @@ def test_start_sends_the_dlq_arn_and_rate(
     result = json.loads(
         invoke("move-task", "start", "orders-dlq", "--rate", "50", "--yes", "-o", "json").stdout
     )
+    run_id = result.pop("run_id")
     assert result == {
         "task_handle": "handle-123456789012",
         "source": ARN,
@@ -64,6 +65,8 @@ def test_start_sends_the_dlq_arn_and_rate(
     }
     journal = (tmp_path / "dlqctl" / "journal.jsonl").read_text().splitlines()
     assert json.loads(journal[0])["task_handle"] == "handle-123456789012"
+    # Its own run id: a task handle's tail names the DLQ, so two tasks would share one.
+    assert json.loads(journal[0])["run_id"] == run_id and run_id not in "handle-123456789012"
 
 
 def test_start_needs_consent_and_caps_the_rate(stub: Stubber) -> None:

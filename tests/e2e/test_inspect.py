@@ -100,6 +100,7 @@ def test_inspect_empty_dlq(dlqctl: Runner, orders: World) -> None:
         "approximate_depth": 0,
         "complete": True,
         "stopped_because": "end of queue",
+        "highest_receive_count": None,
     }
 
 

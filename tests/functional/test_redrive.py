@@ -440,3 +440,50 @@ def test_journal_records_every_batch_privately(pipeline: Pipeline, tmp_path: Any
     assert records[0]["filters"]["error_types"] == ["Timeout"]
     [run] = recent_runs(journal, 10)
     assert (run["run_id"], run["moved"], run["outcome"]) == (report.run_id, 12, "complete")
+
+
+def test_a_streamed_plan_keeps_only_its_aggregates(pipeline: Pipeline) -> None:
+    seed(pipeline)
+    streamed: list[Any] = []
+    plan = dlq().redrive(
+        "orders-dlq",
+        build_filter(error_types=["Timeout"]),
+        RedriveOptions(dry_run=True, max_messages=10),
+        on_planned=streamed.append,
+    )
+    assert len(streamed) == 10 and plan.planned == []
+    assert plan.summary is not None and plan.summary.by_error_type == {"Timeout": 10}
+    assert plan.selected == 10 and sum(b.count for b in plan.summary.by_age) == 10
+    pipeline.assert_untouched(16)
+
+
+def test_max_messages_zero_is_a_usage_error_not_a_default(pipeline: Pipeline) -> None:
+    seed(pipeline)
+    with pytest.raises(UsageError, match="--max-messages must be at least 1"):
+        dlq().redrive("orders-dlq", None, RedriveOptions(select_all=True, max_messages=0))
+    with pytest.raises(UsageError, match="--max-messages must be at least 1"):
+        dlq().purge("orders-dlq", None, select_all=True, max_messages=0)
+    pipeline.assert_untouched(16)
+
+
+def test_a_standard_queues_message_group_is_kept(pipeline: Pipeline) -> None:
+    pipeline.sqs.send_message(
+        QueueUrl=pipeline.dlq_url, MessageBody="tenant-a", MessageGroupId="tenant-a"
+    )
+    report = dlq().redrive("orders-dlq", None, RedriveOptions(select_all=True))
+    assert report.deleted == 1
+    [copy] = drain(pipeline.sqs, pipeline.source_url)
+    assert copy["Attributes"].get("MessageGroupId") == "tenant-a"
+
+
+def test_the_counter_is_dropped_where_it_would_not_fit(pipeline: Pipeline) -> None:
+    small = pipeline.sqs.create_queue(QueueName="small", Attributes={"MaximumMessageSize": "1024"})[
+        "QueueUrl"
+    ]
+    body = "x" * 1024  # exactly the target's limit: the counter would push it over
+    pipeline.sqs.send_message(QueueUrl=pipeline.dlq_url, MessageBody=body)
+    report = dlq().redrive("orders-dlq", None, RedriveOptions(select_all=True, to="small"))
+    assert (report.deleted, report.failed) == (1, [])
+    assert any("without dlqctl's redrive counter" in w for w in report.warnings)
+    [copy] = drain(pipeline.sqs, small)
+    assert copy["Body"] == body and REDRIVE_COUNT_ATTRIBUTE not in copy.get("MessageAttributes", {})

@@ -6,6 +6,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import FrameType
 
 import typer
@@ -15,14 +16,24 @@ from dlqctl.cli.output import Output, OutputFormat
 from dlqctl.cli.render import redrive_view
 from dlqctl.core.engine import StopSignal
 from dlqctl.core.outcome import exit_code
+from dlqctl.core.plan import movable
 from dlqctl.core.scan import ProgressCallback
 from dlqctl.errors import ExitCode, RefusedError
-from dlqctl.models import RedriveReport
+from dlqctl.models import PlannedMessage, RedriveReport
 
-# run(confirm, stop, on_progress) -> the report
-RunCall = Callable[
-    [Callable[[RedriveReport], bool] | None, StopSignal, ProgressCallback | None], RedriveReport
-]
+
+@dataclass(frozen=True)
+class Hooks:
+    """What the CLI hands a run: the prompt, Ctrl-C, the progress bar, and where a dry
+    run's planned messages go as they are planned (ndjson streams them)."""
+
+    confirm: Callable[[RedriveReport], bool] | None
+    stop: StopSignal
+    on_progress: ProgressCallback | None
+    on_planned: Callable[[PlannedMessage], None] | None
+
+
+RunCall = Callable[[Hooks], RedriveReport]
 
 
 def can_prompt() -> bool:
@@ -46,16 +57,25 @@ def drive(inv: Invocation, run: RunCall, *, verb: str) -> None:
             "changed since this look, what moves can differ"
         )
         return typer.confirm(
-            f"{verb.capitalize()} up to {len(plan.planned)} messages?", default=False, err=True
+            f"{verb.capitalize()} up to {movable(plan)} messages?", default=False, err=True
         )
 
     asks = not (inv.values.get("yes") or inv.values.get("dry_run"))
+    streams = inv.out.format is OutputFormat.ndjson and inv.values.get("dry_run")
     with graceful_interrupt(inv.out) as stop, inv.out.progress(verb) as on_progress:
-        report = run(confirm if asks else None, stop, on_progress)
-    show(inv.out, report)
+        report = run(
+            Hooks(
+                confirm=confirm if asks else None,
+                stop=stop,
+                on_progress=on_progress,
+                on_planned=(lambda planned: inv.out.emit_lines([planned])) if streams else None,
+            )
+        )
+    if not streams:  # a streamed plan's lines are all out already
+        show(inv.out, report)
     if not report.selected:
         inv.out.note(f"nothing to {verb}: no message matched")
-    elif report.dry_run and not report.planned:
+    elif report.dry_run and not movable(report):
         inv.out.note(f"nothing to {verb}: every selected message was refused")
     code = exit_code(report)
     if code is not ExitCode.OK:

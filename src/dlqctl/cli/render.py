@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dlqctl.core.durations import format_duration
+from dlqctl.core.plan import movable
 from dlqctl.core.queue_ref import queue_name_from_arn
 from dlqctl.models import (
     ArchiveReport,
@@ -215,7 +216,7 @@ def _title(report: RedriveReport, summary_only: bool) -> str:
 
 def _plan_summary(report: RedriveReport) -> Text:
     summary = report.summary
-    text = Text(f"{len(report.planned)} messages would move")
+    text = Text(f"{movable(report)} messages would move")
     if summary is None:
         return text
     if summary.by_error_type:

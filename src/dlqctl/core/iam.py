@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from dlqctl.aws.session import AwsSession
+from dlqctl.core.queue_ref import parse_queue_ref
+from dlqctl.core.queues import describe, open_queue
+from dlqctl.errors import UsageError
+
 READ_DLQ = [
     "sqs:GetQueueUrl",
     "sqs:GetQueueAttributes",
@@ -107,3 +112,39 @@ def operator_policy(
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def policy_for(
+    aws: AwsSession,
+    dlq: str,
+    *,
+    targets: list[str],
+    ledger_table: str | None,
+    read_only: bool,
+    lookup: bool,
+) -> dict[str, Any]:
+    """The operator policy for one DLQ. With `lookup`, the DLQ is described: its sources
+    become the targets (unless given) and the queues' KMS keys are included; without,
+    every queue must be an ARN and no AWS API is called."""
+    keys: list[str] = []
+    if not lookup:
+        if parse_queue_ref(dlq).kind != "arn" or not all(
+            parse_queue_ref(t).kind == "arn" for t in targets
+        ):
+            raise UsageError("--no-lookup needs ARNs for --queue and every --target")
+        dlq_arn, target_arns = dlq, targets
+    else:
+        info = describe(*open_queue(aws, dlq))
+        dlq_arn = info.arn
+        prefix = info.arn.rsplit(":", 1)[0]
+        named = targets or [f"{prefix}:{name}" for name in info.sources]
+        described = [describe(*open_queue(aws, t), with_sources=False) for t in named]
+        target_arns = [t.arn for t in described]
+        keys = [k for q in [info, *described] if (k := key_arn(q.kms_key_id or "", q.arn))]
+    return operator_policy(
+        dlq_arn=dlq_arn,
+        target_arns=target_arns,
+        ledger_table=ledger_table,
+        key_arns=keys,
+        read_only=read_only,
+    )

@@ -1,43 +1,68 @@
-"""A plan's aggregates, and taking a look's first matches up to the cap."""
+"""A plan's aggregates, and a look's first matches up to the cap."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from dlqctl.core.inspect import AGE_BUCKETS, bucket_of
 from dlqctl.core.scan import Scan
 from dlqctl.core.select import Selected
-from dlqctl.models import AgeBucket, PlannedMessage, PlanSummary
+from dlqctl.models import AgeBucket, PlannedMessage, PlanSummary, RedriveReport
 
 
-def build_plan(planned: list[PlannedMessage], refused: int) -> PlanSummary:
-    """Counts by error type, target, age bucket and predicted outcome."""
-    ages = Counter(bucket_of(p.age_s) for p in planned)
-    delays = [p.delay_s for p in planned]
-    return PlanSummary(
-        by_error_type=dict(Counter(p.error_type for p in planned).most_common()),
-        by_target=dict(Counter(p.target for p in planned).most_common()),
-        by_age=[
-            AgeBucket(label=label, min_age_s=low, max_age_s=high, count=ages[label])
-            for label, low, high in AGE_BUCKETS
-        ],
-        by_predicted_outcome=dict(
-            Counter(p.predicted_outcome for p in planned if p.predicted_outcome).most_common()
-        ),
-        refused=refused,
-        delay_min_s=min(delays) if delays else None,
-        delay_max_s=max(delays) if delays else None,
-    )
+class PlanTally:
+    """Counts by error type, target, age bucket and predicted outcome, added to one
+    planned message at a time, so a streamed plan keeps no list."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.refused = 0
+        self.error_types: Counter[str] = Counter()
+        self.targets: Counter[str] = Counter()
+        self.ages: Counter[str] = Counter()
+        self.outcomes: Counter[str] = Counter()
+        self.delay_min: int | None = None
+        self.delay_max: int | None = None
+
+    def add(self, planned: PlannedMessage) -> None:
+        self.count += 1
+        self.error_types[planned.error_type] += 1
+        self.targets[planned.target] += 1
+        self.ages[bucket_of(planned.age_s)] += 1
+        if planned.predicted_outcome:
+            self.outcomes[planned.predicted_outcome] += 1
+        delay = planned.delay_s
+        self.delay_min = delay if self.delay_min is None else min(self.delay_min, delay)
+        self.delay_max = delay if self.delay_max is None else max(self.delay_max, delay)
+
+    def summary(self) -> PlanSummary:
+        return PlanSummary(
+            by_error_type=dict(self.error_types.most_common()),
+            by_target=dict(self.targets.most_common()),
+            by_age=[
+                AgeBucket(label=label, min_age_s=low, max_age_s=high, count=self.ages[label])
+                for label, low, high in AGE_BUCKETS
+            ],
+            by_predicted_outcome=dict(self.outcomes.most_common()),
+            refused=self.refused,
+            delay_min_s=self.delay_min,
+            delay_max_s=self.delay_max,
+        )
 
 
-def take(selection: Iterable[Selected], limit: int, scan: Scan | None = None) -> list[Selected]:
-    """The first `limit` matches; the scan, if any, stops there."""
-    taken: list[Selected] = []
-    for chosen in selection:
-        taken.append(chosen)
-        if len(taken) >= limit:
+def first(
+    selection: Iterable[Selected], limit: int, scan: Scan | None = None
+) -> Iterator[Selected]:
+    """The first `limit` matches, one at a time; the scan, if any, stops there."""
+    for taken, chosen in enumerate(selection, start=1):
+        yield chosen
+        if taken >= limit:
             if scan:
                 scan.stop(f"reached --max-messages ({limit})")
-            break
-    return taken
+            return
+
+
+def movable(plan: RedriveReport) -> int:
+    """How many of a plan's selected messages no safety check refused."""
+    return plan.selected - sum(1 for f in plan.failed if f.stage == "refused")

@@ -27,7 +27,7 @@ from dlqctl.core.journal import Journal
 from dlqctl.core.moving import BatchOutcome, Mover, Outgoing
 from dlqctl.core.outcome import journal_outcome
 from dlqctl.core.pacing import TokenBucket
-from dlqctl.core.plan import build_plan
+from dlqctl.core.plan import PlanTally
 from dlqctl.core.returns import ReturnDetector
 from dlqctl.core.scan import ProgressCallback
 from dlqctl.core.select import Selected
@@ -251,29 +251,42 @@ class Redrive:
     # -- the plan --------------------------------------------------------------------
 
     def plan(
-        self, selection: Iterable[Selected], coverage: Callable[[], Coverage]
+        self,
+        selection: Iterable[Selected],
+        coverage: Callable[[], Coverage],
+        on_planned: Callable[[PlannedMessage], None] | None = None,
     ) -> RedriveReport:
-        """The dry run over a look's selection: what would move where, and what would not."""
+        """The dry run over a look's selection: what would move where, and what would not.
+        With `on_planned`, each planned message goes there as it is planned, and the
+        report keeps only the aggregates (a plan of any size in bounded memory)."""
         started = self.clock()
         action = self._action()
-        planned, refused = [], []
+        tally = PlanTally()
+        planned: list[PlannedMessage] = []
+        refused: list[FailedEntry] = []
         ledger = self.detector is not None and self.detector.ledger is not None
         for chosen in selection:
             work = action.prepare(chosen, "")
             if isinstance(work, str):
+                tally.refused += 1
                 refused.append(
                     FailedEntry(message_id=chosen.message.message_id, stage="refused", reason=work)
                 )
+                continue
+            message = planned_message(work, predict(chosen.message) if ledger else None)
+            tally.add(message)
+            if on_planned is None:
+                planned.append(message)
             else:
-                planned.append(planned_message(work, predict(chosen.message) if ledger else None))
-        targets = {p.target for p in planned}
+                on_planned(message)
+        targets = list(tally.targets)
         return RedriveReport(
             run_id=self.run_id,
             kind="replay" if self.origin.kind == "replay" else "redrive",
             dry_run=True,
             source=self.origin.label,
-            target=next(iter(targets)) if len(targets) == 1 else None,
-            selected=len(planned) + len(refused),
+            target=targets[0] if len(targets) == 1 else None,
+            selected=tally.count + tally.refused,
             sent=0,
             deleted=0,
             failed=refused,
@@ -281,7 +294,7 @@ class Redrive:
             planned=planned,
             duration_s=round(self.clock() - started, 3),
             coverage=coverage(),
-            summary=build_plan(planned, len(refused)),
+            summary=tally.summary(),
             warnings=action.warnings() + self._canary_warnings(),
         )
 

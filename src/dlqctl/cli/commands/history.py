@@ -10,7 +10,7 @@ from rich.table import Table
 from dlqctl.cli.app import app
 from dlqctl.cli.common import Invocation, command
 from dlqctl.cli.output import OutputFormat
-from dlqctl.core.journal import default_journal_path, recent_runs
+from dlqctl.core.journal import default_journal_path
 from dlqctl.core.queue_ref import queue_name_from_arn
 
 
@@ -38,7 +38,7 @@ def history(
         dlqctl history -n 1 -o json | jq '.runs[0].summary'
     """
     path = journal or default_journal_path()
-    runs = recent_runs(path, limit)
+    runs = inv.api.history(path, limit=limit)
     if inv.out.format is OutputFormat.json:
         inv.out.emit({"journal": str(path), "runs": runs})
     elif inv.out.format is OutputFormat.ndjson:

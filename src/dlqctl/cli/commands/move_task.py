@@ -1,7 +1,6 @@
 """`dlqctl move-task`: SQS's own server-side redrive, for unfiltered bulk moves."""
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich import box
@@ -11,11 +10,10 @@ from dlqctl.cli.app import app
 from dlqctl.cli.common import Invocation, command
 from dlqctl.cli.moving import can_prompt
 from dlqctl.cli.output import OutputFormat
-from dlqctl.core.journal import Journal
-from dlqctl.core.queues import describe, open_queue
-from dlqctl.errors import NotFoundError, RefusedError, UsageError
-
-MOVE_TASK_MAX_RATE = 500  # SQS's ceiling for MaxNumberOfMessagesPerSecond
+from dlqctl.core.move_tasks import MOVE_TASK_MAX_RATE
+from dlqctl.core.queue_ref import queue_name_from_arn
+from dlqctl.errors import RefusedError
+from dlqctl.models import QueueInfo
 
 move_task_app = typer.Typer(
     name="move-task",
@@ -58,28 +56,29 @@ def start(
 
         dlqctl move-task start orders-dlq --to orders-replay --yes -o json
     """
-    sqs, url = open_queue(inv.api.aws, inv.queue(queue))
-    source = describe(sqs, url)
-    destination = describe(*open_queue(inv.api.aws, to), with_sources=False).arn if to else None
-    if not yes:
+
+    def confirm(source: QueueInfo) -> bool:
         if not can_prompt():
             raise RefusedError("no terminal to confirm on: pass --yes")
         where = to or "their source queues"
-        if not typer.confirm(
+        return typer.confirm(
             f"Move all ~{source.depth} messages of {source.name} to {where}?",
             default=False,
             err=True,
-        ):
-            raise RefusedError("not confirmed: nothing was started")
-    handle = sqs.start_move_task(source.arn, destination, rate)
-    journal = Journal(inv.values.get("journal"), run_id=handle[-12:])
-    journal.start(
-        "move-task start", source=source.arn, target=destination, task_handle=handle, rate=rate
+        )
+
+    started = inv.api.start_move_task(
+        inv.queue(queue),
+        to=to,
+        rate=rate,
+        confirm=None if yes else confirm,
+        journal=inv.values.get("journal"),
     )
-    journal.record("end", outcome="started", summary={"task_handle": handle})
-    result = {"task_handle": handle, "source": source.arn, "destination": destination, "rate": rate}
-    message = f"started move task {handle}\nwatch it with: dlqctl move-task status {source.name}"
-    inv.out.report(result, lambda: message, [])
+    name = queue_name_from_arn(started.source)
+    message = (
+        f"started move task {started.task_handle}\nwatch it with: dlqctl move-task status {name}"
+    )
+    inv.out.report(started, lambda: message, [])
 
 
 @command(move_task_app, "status", groups=("aws", "output"))
@@ -92,11 +91,9 @@ def status(inv: Invocation, queue: QueueArgument = None) -> None:
 
         dlqctl move-task status orders-dlq -o json | jq '.tasks[0].status'
     """
-    sqs, url = open_queue(inv.api.aws, inv.queue(queue))
-    source = describe(sqs, url, with_sources=False)
-    tasks = [_task(t) for t in sqs.list_move_tasks(source.arn)]
+    source, tasks = inv.api.move_tasks(inv.queue(queue))
     if inv.out.format is OutputFormat.json:
-        inv.out.emit({"source": source.arn, "tasks": tasks})
+        inv.out.emit({"source": source.arn, "tasks": [t.model_dump() for t in tasks]})
     elif inv.out.format is OutputFormat.ndjson:
         inv.out.emit_lines(tasks)
     elif not tasks:
@@ -107,13 +104,13 @@ def status(inv: Invocation, queue: QueueArgument = None) -> None:
             table.add_column(column)
         for task in tasks:
             table.add_row(
-                str(task["status"]),
-                str(task["moved"]),
-                str(task["to_move"]),
-                str(task["rate"] or "-"),
-                str(task["started_at"] or "-"),
-                str(task["destination"] or "sources"),
-                str(task["failure_reason"] or ""),
+                str(task.status),
+                str(task.moved),
+                str(task.to_move),
+                str(task.rate or "-"),
+                str(task.started_at or "-"),
+                str(task.destination or "sources"),
+                str(task.failure_reason or ""),
             )
         inv.out.console.print(table)
 
@@ -132,32 +129,9 @@ def cancel(
 
         dlqctl move-task cancel orders-dlq
     """
-    sqs, url = open_queue(inv.api.aws, inv.queue(queue))
-    if task is None:
-        source = describe(sqs, url, with_sources=False)
-        running = [t for t in sqs.list_move_tasks(source.arn) if t.get("Status") == "RUNNING"]
-        if not running:
-            raise NotFoundError(f"no running move task for {source.name}")
-        if len(running) > 1:
-            raise UsageError("several tasks are running: pass --task HANDLE")
-        task = str(running[0]["TaskHandle"])
-    moved = sqs.cancel_move_task(task)
-    result = {"task_handle": task, "moved": moved}
-    inv.out.report(result, lambda: f"cancelled {task}: about {moved} messages had moved", [])
-
-
-def _task(raw: dict[str, Any]) -> dict[str, Any]:
-    started = raw.get("StartedTimestamp")
-    return {
-        "task_handle": raw.get("TaskHandle"),
-        "status": raw.get("Status"),
-        "source": raw.get("SourceArn"),
-        "destination": raw.get("DestinationArn"),
-        "rate": raw.get("MaxNumberOfMessagesPerSecond"),
-        "moved": raw.get("ApproximateNumberOfMessagesMoved", 0),
-        "to_move": raw.get("ApproximateNumberOfMessagesToMove"),
-        "failure_reason": raw.get("FailureReason"),
-        "started_at": datetime.fromtimestamp(started / 1000, UTC).isoformat().replace("+00:00", "Z")
-        if started
-        else None,
-    }
+    cancelled = inv.api.cancel_move_task(inv.queue(queue), task=task)
+    inv.out.report(
+        cancelled,
+        lambda: f"cancelled {cancelled.task_handle}: about {cancelled.moved} messages had moved",
+        [],
+    )

@@ -70,14 +70,15 @@ def redrive(
     name = inv.queue(queue)
     drive(
         inv,
-        lambda confirm, stop, on_progress: inv.api.redrive(
+        lambda hooks: inv.api.redrive(
             name,
             message_filter,
             options,
-            confirm=confirm,
+            confirm=hooks.confirm,
             journal=inv.values.get("journal"),
-            stop=stop,
-            on_progress=on_progress,
+            stop=hooks.stop,
+            on_progress=hooks.on_progress,
+            on_planned=hooks.on_planned,
         ),
         verb="redrive",
     )

@@ -40,14 +40,15 @@ def replay(
     require_consent(inv)
     drive(
         inv,
-        lambda confirm, stop, on_progress: inv.api.replay(
+        lambda hooks: inv.api.replay(
             file,
             message_filter,
             options,
-            confirm=confirm,
+            confirm=hooks.confirm,
             journal=inv.values.get("journal"),
-            stop=stop,
-            on_progress=on_progress,
+            stop=hooks.stop,
+            on_progress=hooks.on_progress,
+            on_planned=hooks.on_planned,
         ),
         verb="replay",
     )
