@@ -6,7 +6,18 @@ from typing import Annotated
 import typer
 
 from dlqctl.cli.app import app
-from dlqctl.cli.common import Invocation, command
+from dlqctl.cli.common import Invocation, guarded
+from dlqctl.cli.options import (
+    ConfigFile,
+    EndpointUrl,
+    NoColor,
+    OutputOption,
+    PipelineName,
+    Profile,
+    Region,
+    Verbose,
+)
+from dlqctl.cli.output import OutputFormat
 from dlqctl.config import write_pipeline
 from dlqctl.errors import UsageError
 from dlqctl.pipeline import spec
@@ -24,15 +35,23 @@ FIELDS = {
 }
 
 
-@command(config_app, "import-stack", groups=("aws", "output"))
+@config_app.command("import-stack")
+@guarded
 def import_stack(
-    inv: Invocation,
     stack: Annotated[
         str, typer.Argument(help="The deployed pipeline stack's name, e.g. DlqPipeline-prod.")
     ],
     name: Annotated[
         str | None, typer.Option(help="Pipeline name in the config [default: the stack name].")
     ] = None,
+    region: Region = None,
+    profile: Profile = None,
+    endpoint_url: EndpointUrl = None,
+    pipeline: PipelineName = None,
+    config: ConfigFile = None,
+    output: OutputOption = OutputFormat.table,
+    no_color: NoColor = False,
+    verbose: Verbose = False,
 ) -> None:
     """Read a deployed pipeline stack's outputs into a named pipeline in the config file.
 
@@ -44,6 +63,7 @@ def import_stack(
 
         dlqctl inspect --pipeline prod
     """
+    inv = Invocation(locals())
     outputs = inv.api.aws.cloudformation().stack_outputs(stack)
     missing = [key for key in FIELDS if key not in outputs]
     if missing:

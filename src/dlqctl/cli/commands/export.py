@@ -7,20 +7,44 @@ from typing import Annotated
 import typer
 
 from dlqctl.cli.app import app
-from dlqctl.cli.common import Invocation, command
+from dlqctl.cli.common import Invocation, guarded
 from dlqctl.cli.moving import can_prompt, graceful_interrupt
+from dlqctl.cli.options import (
+    Attributes,
+    Concurrency,
+    ConfigFile,
+    EndpointUrl,
+    ErrorTypeAttribute,
+    ErrorTypes,
+    ExcludeErrorTypes,
+    Force,
+    JournalPath,
+    LedgerTable,
+    MaxAge,
+    MaxMessages,
+    MaxScan,
+    MinAge,
+    NoColor,
+    OutputOption,
+    PipelineName,
+    Profile,
+    Query,
+    Region,
+    SelectAll,
+    Verbose,
+    Yes,
+)
+from dlqctl.cli.output import OutputFormat
 from dlqctl.cli.render import archive_view
 from dlqctl.core.journal import default_archive_path
 from dlqctl.core.outcome import exit_code
 from dlqctl.core.queue_ref import parse_queue_ref
 from dlqctl.errors import ExitCode, RefusedError
 
-GROUPS = ("aws", "classify", "filters", "selection", "output")
 
-
-@command(app, "export", groups=GROUPS)
+@app.command("export")
+@guarded
 def export(
-    inv: Invocation,
     queue: Annotated[
         str | None, typer.Argument(help="Queue name, URL or ARN (default: the --pipeline's DLQ).")
     ] = None,
@@ -34,6 +58,29 @@ def export(
             help="Delete the exported messages from the queue, once the file is on disk.",
         ),
     ] = False,
+    region: Region = None,
+    profile: Profile = None,
+    endpoint_url: EndpointUrl = None,
+    pipeline: PipelineName = None,
+    config: ConfigFile = None,
+    ledger_table: LedgerTable = None,
+    error_type_attribute: ErrorTypeAttribute = None,
+    error_type: ErrorTypes = None,
+    exclude_error_type: ExcludeErrorTypes = None,
+    min_age: MinAge = None,
+    max_age: MaxAge = None,
+    query: Query = None,
+    attribute: Attributes = None,
+    max_scan: MaxScan = None,
+    concurrency: Concurrency = None,
+    select_all: SelectAll = False,
+    max_messages: MaxMessages = None,
+    force: Force = False,
+    yes: Yes = False,
+    journal: JournalPath = None,
+    output: OutputOption = OutputFormat.table,
+    no_color: NoColor = False,
+    verbose: Verbose = False,
 ) -> None:
     """Write messages to a JSONL file with full fidelity; the queue keeps them unless --delete.
 
@@ -48,12 +95,13 @@ def export(
 
         dlqctl export orders-dlq --error-type PoisonPayloadError --out poison.jsonl --delete --yes
     """
+    inv = Invocation(locals())
     _archive(inv, queue, out, delete=delete, purging=False)
 
 
-@command(app, "purge", groups=GROUPS)
+@app.command("purge")
+@guarded
 def purge(
-    inv: Invocation,
     queue: Annotated[
         str | None, typer.Argument(help="Queue name, URL or ARN (default: the --pipeline's DLQ).")
     ] = None,
@@ -66,6 +114,29 @@ def purge(
     no_archive: Annotated[
         bool, typer.Option("--no-archive", help="Delete without keeping a copy.")
     ] = False,
+    region: Region = None,
+    profile: Profile = None,
+    endpoint_url: EndpointUrl = None,
+    pipeline: PipelineName = None,
+    config: ConfigFile = None,
+    ledger_table: LedgerTable = None,
+    error_type_attribute: ErrorTypeAttribute = None,
+    error_type: ErrorTypes = None,
+    exclude_error_type: ExcludeErrorTypes = None,
+    min_age: MinAge = None,
+    max_age: MaxAge = None,
+    query: Query = None,
+    attribute: Attributes = None,
+    max_scan: MaxScan = None,
+    concurrency: Concurrency = None,
+    select_all: SelectAll = False,
+    max_messages: MaxMessages = None,
+    force: Force = False,
+    yes: Yes = False,
+    journal: JournalPath = None,
+    output: OutputOption = OutputFormat.table,
+    no_color: NoColor = False,
+    verbose: Verbose = False,
 ) -> None:
     """Delete selected messages from a queue, after archiving them to a file.
 
@@ -79,6 +150,7 @@ def purge(
 
         dlqctl purge orders-dlq --all --max-messages 1000 --yes -o json | jq '.file'
     """
+    inv = Invocation(locals())
     name = inv.queue(queue)
     path = None if no_archive else (archive or default_archive_path(parse_queue_ref(name).name))
     _archive(inv, name, path, delete=True, purging=True)

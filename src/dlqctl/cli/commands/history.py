@@ -8,15 +8,16 @@ from rich import box
 from rich.table import Table
 
 from dlqctl.cli.app import app
-from dlqctl.cli.common import Invocation, command
+from dlqctl.cli.common import Invocation, guarded
+from dlqctl.cli.options import NoColor, OutputOption, Verbose
 from dlqctl.cli.output import OutputFormat
 from dlqctl.core.journal import default_journal_path
 from dlqctl.core.queue_ref import queue_name_from_arn
 
 
-@command(app, "history", groups=("output",))
+@app.command("history")
+@guarded
 def history(
-    inv: Invocation,
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, help="Show this many recent runs.")
     ] = 10,
@@ -24,6 +25,9 @@ def history(
         Path | None,
         typer.Option(help="Audit journal (default: $XDG_STATE_HOME/dlqctl/journal.jsonl)."),
     ] = None,
+    output: OutputOption = OutputFormat.table,
+    no_color: NoColor = False,
+    verbose: Verbose = False,
 ) -> None:
     """Show recent destructive runs (redrive, purge, replay, export --delete), newest first.
 
@@ -37,6 +41,7 @@ def history(
 
         dlqctl history -n 1 -o json | jq '.runs[0].summary'
     """
+    inv = Invocation(locals())
     path = journal or default_journal_path()
     runs = inv.api.history(path, limit=limit)
     if inv.out.format is OutputFormat.json:

@@ -5,12 +5,23 @@ from typing import Annotated
 import typer
 
 from dlqctl.cli.app import app
-from dlqctl.cli.common import Invocation, command
+from dlqctl.cli.common import Invocation, guarded
+from dlqctl.cli.options import (
+    ConfigFile,
+    EndpointUrl,
+    NoColor,
+    OutputOption,
+    PipelineName,
+    Profile,
+    Region,
+    Verbose,
+)
+from dlqctl.cli.output import OutputFormat
 
 
-@command(app, "iam-policy", groups=("aws", "output"))
+@app.command("iam-policy")
+@guarded
 def iam_policy(
-    inv: Invocation,
     queue: Annotated[
         str | None, typer.Option(help="The DLQ (name, URL or ARN; default: the --pipeline's DLQ).")
     ] = None,
@@ -31,6 +42,14 @@ def iam_policy(
             help="Build from ARNs alone, calling no AWS API (give --target ARNs; no KMS statement).",
         ),
     ] = False,
+    region: Region = None,
+    profile: Profile = None,
+    endpoint_url: EndpointUrl = None,
+    pipeline: PipelineName = None,
+    config: ConfigFile = None,
+    output: OutputOption = OutputFormat.table,
+    no_color: NoColor = False,
+    verbose: Verbose = False,
 ) -> None:
     """Print the least-privilege IAM policy (JSON) for running dlqctl on a pipeline.
 
@@ -44,6 +63,7 @@ def iam_policy(
 
         dlqctl iam-policy --queue arn:aws:sqs:eu-west-1:123456789012:orders-dlq --target arn:aws:sqs:eu-west-1:123456789012:orders --no-lookup
     """
+    inv = Invocation(locals())
     inv.out.emit(
         inv.api.iam_policy(
             inv.queue(queue),

@@ -5,17 +5,56 @@ from typing import Annotated
 import typer
 
 from dlqctl.cli.app import app
-from dlqctl.cli.common import LOOK_FORCE_HELP, Invocation, command
+from dlqctl.cli.common import LOOK_FORCE_HELP, Invocation, guarded
+from dlqctl.cli.options import (
+    Attributes,
+    Concurrency,
+    ConfigFile,
+    EndpointUrl,
+    ErrorTypeAttribute,
+    ErrorTypes,
+    ExcludeErrorTypes,
+    LedgerTable,
+    MaxAge,
+    MaxScan,
+    MinAge,
+    NoColor,
+    OutputOption,
+    PipelineName,
+    Profile,
+    Query,
+    Region,
+    Verbose,
+)
+from dlqctl.cli.output import OutputFormat
 from dlqctl.cli.render import inspect_view
 
 
-@command(app, "inspect", groups=("aws", "classify", "filters", "output"))
+@app.command("inspect")
+@guarded
 def inspect_queue(
-    inv: Invocation,
     queue: Annotated[
         str | None, typer.Argument(help="Queue name, URL or ARN (default: the --pipeline's DLQ).")
     ] = None,
-    force: Annotated[bool, typer.Option(help=LOOK_FORCE_HELP)] = False,
+    force: Annotated[bool, typer.Option("--force", help=LOOK_FORCE_HELP)] = False,
+    region: Region = None,
+    profile: Profile = None,
+    endpoint_url: EndpointUrl = None,
+    pipeline: PipelineName = None,
+    config: ConfigFile = None,
+    ledger_table: LedgerTable = None,
+    error_type_attribute: ErrorTypeAttribute = None,
+    error_type: ErrorTypes = None,
+    exclude_error_type: ExcludeErrorTypes = None,
+    min_age: MinAge = None,
+    max_age: MaxAge = None,
+    query: Query = None,
+    attribute: Attributes = None,
+    max_scan: MaxScan = None,
+    concurrency: Concurrency = None,
+    output: OutputOption = OutputFormat.table,
+    no_color: NoColor = False,
+    verbose: Verbose = False,
 ) -> None:
     """Summarise a DLQ without consuming it: counts by error type, ages, sources, settings.
 
@@ -30,6 +69,7 @@ def inspect_queue(
 
         dlqctl inspect --pipeline orders --ledger-table orders-idempotency
     """
+    inv = Invocation(locals())
     name = inv.queue(queue)
     with inv.out.progress(f"scanning {name}") as on_progress:
         report = inv.api.inspect(

@@ -8,7 +8,9 @@ import typer
 from rich.text import Text
 
 from dlqctl.cli.app import app
-from dlqctl.cli.common import Invocation, command
+from dlqctl.cli.common import Invocation, guarded
+from dlqctl.cli.options import NoColor, OutputOption, Verbose
+from dlqctl.cli.output import OutputFormat
 from dlqctl.cli.render import inspect_view, redrive_view
 from dlqctl.errors import NotFoundError, UsageError
 from dlqctl.models import InspectReport, RedriveReport
@@ -40,14 +42,20 @@ def _running() -> Any:
     return current
 
 
-@command(lab_app, "up", groups=("output",))
-def up(inv: Invocation) -> None:
+@lab_app.command("up")
+@guarded
+def up(
+    output: OutputOption = OutputFormat.table,
+    no_color: NoColor = False,
+    verbose: Verbose = False,
+) -> None:
     """Start the lab in the background: server, resources from the pipeline spec, poller.
 
     **Examples:**
 
         dlqctl lab up && eval "$(dlqctl lab env)"
     """
+    inv = Invocation(locals())
     control, *_ = _lab()
     started = control.up()
     resources = started.resources
@@ -63,14 +71,20 @@ def up(inv: Invocation) -> None:
     )
 
 
-@command(lab_app, "down", groups=("output",))
-def down(inv: Invocation) -> None:
+@lab_app.command("down")
+@guarded
+def down(
+    output: OutputOption = OutputFormat.table,
+    no_color: NoColor = False,
+    verbose: Verbose = False,
+) -> None:
     """Stop what `lab up` started. Safe to run twice.
 
     **Examples:**
 
         dlqctl lab down
     """
+    inv = Invocation(locals())
     control, *_ = _lab()
     stopped = control.down()
     inv.out.report(
@@ -79,14 +93,20 @@ def down(inv: Invocation) -> None:
     )
 
 
-@command(lab_app, "status", groups=("output",))
-def status(inv: Invocation) -> None:
+@lab_app.command("status")
+@guarded
+def status(
+    output: OutputOption = OutputFormat.table,
+    no_color: NoColor = False,
+    verbose: Verbose = False,
+) -> None:
     """Endpoint, resources, queue depths, failure mode and poller health.
 
     **Examples:**
 
         dlqctl lab status -o json | jq '.queues'
     """
+    inv = Invocation(locals())
     control, *_ = _lab()
     current = control.status()
     if not current["running"]:
@@ -106,13 +126,16 @@ def status(inv: Invocation) -> None:
     inv.out.report(current, "\n".join(lines))
 
 
-@command(lab_app, "send", groups=("output",))
+@lab_app.command("send")
+@guarded
 def send(
-    inv: Invocation,
     count: Annotated[int, typer.Option(min=1, max=10_000, help="How many orders to post.")] = 10,
     poison_ratio: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Share of orders marked poison.")
     ] = 0.0,
+    output: OutputOption = OutputFormat.table,
+    no_color: NoColor = False,
+    verbose: Verbose = False,
 ) -> None:
     """Post orders through the real ingest handler (API Gateway events) into the lab.
 
@@ -120,6 +143,7 @@ def send(
 
         dlqctl lab send --count 50 --poison-ratio 0.1
     """
+    inv = Invocation(locals())
     _, environment, _, state, traffic = _lab()
     current = _running()
     os.environ.update(environment.environment(current.resources.endpoint, current.resources))
@@ -133,12 +157,15 @@ def send(
     )
 
 
-@command(lab_app, "failure-mode", groups=("output",))
+@lab_app.command("failure-mode")
+@guarded
 def failure_mode(
-    inv: Invocation,
     mode: Annotated[
         str, typer.Argument(help="none, poison, timeout or error-rate:P (P from 0 to 1).")
     ],
+    output: OutputOption = OutputFormat.table,
+    no_color: NoColor = False,
+    verbose: Verbose = False,
 ) -> None:
     """Flip the worker's failure mode (the SSM parameter), as a GameDay does.
 
@@ -146,6 +173,7 @@ def failure_mode(
 
         dlqctl lab failure-mode error-rate:0.3
     """
+    inv = Invocation(locals())
     _, environment, _, _, _ = _lab()
     current = _running()
     try:
@@ -156,8 +184,9 @@ def failure_mode(
     inv.out.report({"failure_mode": value}, f"failure mode is now {value}")
 
 
-@command(lab_app, "env", groups=())
-def env(inv: Invocation) -> None:
+@lab_app.command("env")
+@guarded
+def env() -> None:
     """Print `export` lines that point dlqctl and the AWS CLI at the running lab.
 
     **Examples:**
@@ -166,6 +195,7 @@ def env(inv: Invocation) -> None:
 
         eval "$(dlqctl lab env)"
     """
+    inv = Invocation(locals())
     _, environment, _, _, _ = _lab()
     current = _running()
     variables = environment.environment(current.resources.endpoint)
@@ -174,9 +204,9 @@ def env(inv: Invocation) -> None:
         typer.echo(f"export {name}={shlex.quote(value)}")
 
 
-@command(lab_app, "demo", groups=("output",))
+@lab_app.command("demo")
+@guarded
 def demo(
-    inv: Invocation,
     orders: Annotated[int, typer.Option(min=4, max=500, help="Orders in the poison phase.")] = 24,
     poison_ratio: Annotated[
         float, typer.Option(min=0.05, max=0.9, help="Share of them marked poison.")
@@ -184,6 +214,9 @@ def demo(
     burst: Annotated[
         int, typer.Option(min=1, max=200, help="Orders sent during the timeout burst.")
     ] = 8,
+    output: OutputOption = OutputFormat.table,
+    no_color: NoColor = False,
+    verbose: Verbose = False,
 ) -> None:
     """Run a whole DLQ GameDay unattended, in this process, in about a minute and a half.
 
@@ -197,6 +230,7 @@ def demo(
 
         dlqctl lab demo --orders 8 --burst 4 -o json
     """
+    inv = Invocation(locals())
     _, _, gameday, state, _ = _lab()
 
     def show(item: object) -> None:

@@ -7,8 +7,18 @@ from rich import box
 from rich.table import Table
 
 from dlqctl.cli.app import app
-from dlqctl.cli.common import Invocation, command
+from dlqctl.cli.common import Invocation, guarded
 from dlqctl.cli.moving import can_prompt
+from dlqctl.cli.options import (
+    ConfigFile,
+    EndpointUrl,
+    NoColor,
+    OutputOption,
+    PipelineName,
+    Profile,
+    Region,
+    Verbose,
+)
 from dlqctl.cli.output import OutputFormat
 from dlqctl.core.move_tasks import MOVE_TASK_MAX_RATE
 from dlqctl.core.queue_ref import queue_name_from_arn
@@ -27,9 +37,9 @@ QueueArgument = Annotated[
 ]
 
 
-@command(move_task_app, "start", groups=("aws", "output"))
+@move_task_app.command("start")
+@guarded
 def start(
-    inv: Invocation,
     queue: QueueArgument = None,
     to: Annotated[
         str | None,
@@ -46,6 +56,14 @@ def start(
         ),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    region: Region = None,
+    profile: Profile = None,
+    endpoint_url: EndpointUrl = None,
+    pipeline: PipelineName = None,
+    config: ConfigFile = None,
+    output: OutputOption = OutputFormat.table,
+    no_color: NoColor = False,
+    verbose: Verbose = False,
 ) -> None:
     """Start moving EVERY message of a DLQ, server-side. No filter, no canary: for bulk moves
     after the root cause is fixed. Use `dlqctl redrive` to be selective.
@@ -56,6 +74,7 @@ def start(
 
         dlqctl move-task start orders-dlq --to orders-replay --yes -o json
     """
+    inv = Invocation(locals())
 
     def confirm(source: QueueInfo) -> bool:
         if not can_prompt():
@@ -81,8 +100,19 @@ def start(
     inv.out.report(started, lambda: message, [])
 
 
-@command(move_task_app, "status", groups=("aws", "output"))
-def status(inv: Invocation, queue: QueueArgument = None) -> None:
+@move_task_app.command("status")
+@guarded
+def status(
+    queue: QueueArgument = None,
+    region: Region = None,
+    profile: Profile = None,
+    endpoint_url: EndpointUrl = None,
+    pipeline: PipelineName = None,
+    config: ConfigFile = None,
+    output: OutputOption = OutputFormat.table,
+    no_color: NoColor = False,
+    verbose: Verbose = False,
+) -> None:
     """Show the DLQ's recent move tasks: status, progress and failure reason.
 
     **Examples:**
@@ -91,6 +121,7 @@ def status(inv: Invocation, queue: QueueArgument = None) -> None:
 
         dlqctl move-task status orders-dlq -o json | jq '.tasks[0].status'
     """
+    inv = Invocation(locals())
     source, tasks = inv.api.move_tasks(inv.queue(queue))
     if inv.out.format is OutputFormat.json:
         inv.out.emit({"source": source.arn, "tasks": [t.model_dump() for t in tasks]})
@@ -115,13 +146,21 @@ def status(inv: Invocation, queue: QueueArgument = None) -> None:
         inv.out.console.print(table)
 
 
-@command(move_task_app, "cancel", groups=("aws", "output"))
+@move_task_app.command("cancel")
+@guarded
 def cancel(
-    inv: Invocation,
     queue: QueueArgument = None,
     task: Annotated[
         str | None, typer.Option(help="Task handle (default: the queue's running task).")
     ] = None,
+    region: Region = None,
+    profile: Profile = None,
+    endpoint_url: EndpointUrl = None,
+    pipeline: PipelineName = None,
+    config: ConfigFile = None,
+    output: OutputOption = OutputFormat.table,
+    no_color: NoColor = False,
+    verbose: Verbose = False,
 ) -> None:
     """Cancel a running move task; messages already moved stay moved.
 
@@ -129,6 +168,7 @@ def cancel(
 
         dlqctl move-task cancel orders-dlq
     """
+    inv = Invocation(locals())
     cancelled = inv.api.cancel_move_task(inv.queue(queue), task=task)
     inv.out.report(
         cancelled,

@@ -6,7 +6,27 @@ from typing import Annotated
 import typer
 
 from dlqctl.cli.app import app
-from dlqctl.cli.common import LOOK_FORCE_HELP, Invocation, command
+from dlqctl.cli.common import LOOK_FORCE_HELP, Invocation, guarded
+from dlqctl.cli.options import (
+    Attributes,
+    Concurrency,
+    ConfigFile,
+    EndpointUrl,
+    ErrorTypeAttribute,
+    ErrorTypes,
+    ExcludeErrorTypes,
+    LedgerTable,
+    MaxAge,
+    MaxScan,
+    MinAge,
+    NoColor,
+    OutputOption,
+    PipelineName,
+    Profile,
+    Query,
+    Region,
+    Verbose,
+)
 from dlqctl.cli.output import OutputFormat
 from dlqctl.cli.render import peek_view
 
@@ -16,9 +36,9 @@ class Sort(StrEnum):
     newest = "newest"
 
 
-@command(app, "peek", groups=("aws", "classify", "filters", "output"))
+@app.command("peek")
+@guarded
 def peek(
-    inv: Invocation,
     queue: Annotated[
         str | None, typer.Argument(help="Queue name, URL or ARN (default: the --pipeline's DLQ).")
     ] = None,
@@ -33,7 +53,25 @@ def peek(
             help="Mask this JSON field path in every output, e.g. card.number or items[*].email (repeatable)."
         ),
     ] = None,
-    force: Annotated[bool, typer.Option(help=LOOK_FORCE_HELP)] = False,
+    force: Annotated[bool, typer.Option("--force", help=LOOK_FORCE_HELP)] = False,
+    region: Region = None,
+    profile: Profile = None,
+    endpoint_url: EndpointUrl = None,
+    pipeline: PipelineName = None,
+    config: ConfigFile = None,
+    ledger_table: LedgerTable = None,
+    error_type_attribute: ErrorTypeAttribute = None,
+    error_type: ErrorTypes = None,
+    exclude_error_type: ExcludeErrorTypes = None,
+    min_age: MinAge = None,
+    max_age: MaxAge = None,
+    query: Query = None,
+    attribute: Attributes = None,
+    max_scan: MaxScan = None,
+    concurrency: Concurrency = None,
+    output: OutputOption = OutputFormat.table,
+    no_color: NoColor = False,
+    verbose: Verbose = False,
 ) -> None:
     """Show the messages in a queue (oldest first) without consuming them.
 
@@ -48,6 +86,7 @@ def peek(
 
         dlqctl peek orders-dlq -o ndjson | jq -r '.message_id'
     """
+    inv = Invocation(locals())
     name = inv.queue(queue)
     with inv.out.progress(f"scanning {name}") as on_progress:
         result = inv.api.peek(

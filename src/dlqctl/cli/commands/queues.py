@@ -5,18 +5,36 @@ from typing import Annotated
 import typer
 
 from dlqctl.cli.app import app
-from dlqctl.cli.common import Invocation, command
+from dlqctl.cli.common import Invocation, guarded
+from dlqctl.cli.options import (
+    ConfigFile,
+    EndpointUrl,
+    NoColor,
+    OutputOption,
+    PipelineName,
+    Profile,
+    Region,
+    Verbose,
+)
 from dlqctl.cli.output import OutputFormat
 from dlqctl.cli.render import queues_table
 
 
-@command(app, "queues")
+@app.command("queues")
+@guarded
 def queues(
-    inv: Invocation,
     all_queues: Annotated[bool, typer.Option("--all", help="Every queue, not only DLQs.")] = False,
     prefix: Annotated[
         str | None, typer.Option(help="Only queues whose name starts with this.")
     ] = None,
+    region: Region = None,
+    profile: Profile = None,
+    endpoint_url: EndpointUrl = None,
+    pipeline: PipelineName = None,
+    config: ConfigFile = None,
+    output: OutputOption = OutputFormat.table,
+    no_color: NoColor = False,
+    verbose: Verbose = False,
 ) -> None:
     """List dead-letter queues (queues that some queue redrives to), deepest first.
 
@@ -29,6 +47,7 @@ def queues(
 
         dlqctl queues --all --prefix orders -o json | jq '.queues[] | {name, visible}'
     """
+    inv = Invocation(locals())
     found = inv.api.queues(all_queues=all_queues, prefix=prefix)
     if inv.out.format is OutputFormat.json:
         inv.out.emit({"queues": found})

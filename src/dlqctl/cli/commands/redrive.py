@@ -5,16 +5,46 @@ from typing import Annotated
 import typer
 
 from dlqctl.cli.app import app
-from dlqctl.cli.common import Invocation, command
+from dlqctl.cli.common import Invocation, guarded
 from dlqctl.cli.moving import drive, require_consent
+from dlqctl.cli.options import (
+    Attributes,
+    BatchSize,
+    Concurrency,
+    ConfigFile,
+    DryRun,
+    EndpointUrl,
+    ErrorTypeAttribute,
+    ErrorTypes,
+    ExcludeErrorTypes,
+    Force,
+    Jitter,
+    JournalPath,
+    LedgerTable,
+    MaxAge,
+    MaxMessages,
+    MaxRedrives,
+    MaxScan,
+    MinAge,
+    NoColor,
+    OutputOption,
+    PipelineName,
+    Profile,
+    Query,
+    Rate,
+    Region,
+    SelectAll,
+    To,
+    Verbose,
+    Yes,
+)
+from dlqctl.cli.output import OutputFormat
 from dlqctl.core.durations import parse_duration
 
-GROUPS = ("aws", "classify", "filters", "selection", "pacing", "output")
 
-
-@command(app, "redrive", groups=GROUPS)
+@app.command("redrive")
+@guarded
 def redrive(
-    inv: Invocation,
     queue: Annotated[
         str | None,
         typer.Argument(help="The DLQ: name, URL or ARN (default: the --pipeline's DLQ)."),
@@ -42,6 +72,35 @@ def redrive(
             rich_help_panel="Safety levers",
         ),
     ] = None,
+    region: Region = None,
+    profile: Profile = None,
+    endpoint_url: EndpointUrl = None,
+    pipeline: PipelineName = None,
+    config: ConfigFile = None,
+    ledger_table: LedgerTable = None,
+    error_type_attribute: ErrorTypeAttribute = None,
+    error_type: ErrorTypes = None,
+    exclude_error_type: ExcludeErrorTypes = None,
+    min_age: MinAge = None,
+    max_age: MaxAge = None,
+    query: Query = None,
+    attribute: Attributes = None,
+    max_scan: MaxScan = None,
+    concurrency: Concurrency = None,
+    select_all: SelectAll = False,
+    max_messages: MaxMessages = None,
+    force: Force = False,
+    yes: Yes = False,
+    journal: JournalPath = None,
+    to: To = None,
+    batch_size: BatchSize = 10,
+    rate: Rate = None,
+    jitter: Jitter = "0s",
+    max_redrives: MaxRedrives = None,
+    dry_run: DryRun = False,
+    output: OutputOption = OutputFormat.table,
+    no_color: NoColor = False,
+    verbose: Verbose = False,
 ) -> None:
     """Move selected messages from a DLQ back to their source queue, safely.
 
@@ -59,6 +118,7 @@ def redrive(
 
         dlqctl redrive orders-dlq --all --max-messages 500 --yes -o json | jq '.deleted'
     """
+    inv = Invocation(locals())
     options = inv.redrive_options(
         canary=canary,
         canary_wait_s=parse_duration(canary_wait) if canary_wait is not None else None,

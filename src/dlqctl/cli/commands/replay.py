@@ -6,19 +6,78 @@ from typing import Annotated
 import typer
 
 from dlqctl.cli.app import app
-from dlqctl.cli.common import Invocation, command
+from dlqctl.cli.common import Invocation, guarded
 from dlqctl.cli.moving import drive, require_consent
+from dlqctl.cli.options import (
+    Attributes,
+    BatchSize,
+    Concurrency,
+    ConfigFile,
+    DryRun,
+    EndpointUrl,
+    ErrorTypeAttribute,
+    ErrorTypes,
+    ExcludeErrorTypes,
+    Force,
+    Jitter,
+    JournalPath,
+    LedgerTable,
+    MaxAge,
+    MaxMessages,
+    MaxRedrives,
+    MaxScan,
+    MinAge,
+    NoColor,
+    OutputOption,
+    PipelineName,
+    Profile,
+    Query,
+    Rate,
+    Region,
+    SelectAll,
+    To,
+    Verbose,
+    Yes,
+)
+from dlqctl.cli.output import OutputFormat
 from dlqctl.errors import UsageError
 
-GROUPS = ("aws", "classify", "filters", "selection", "pacing", "output")
 
-
-@command(app, "replay", groups=GROUPS)
+@app.command("replay")
+@guarded
 def replay(
-    inv: Invocation,
     file: Annotated[
         Path, typer.Argument(help="An export file written by `dlqctl export` or `dlqctl purge`.")
     ],
+    region: Region = None,
+    profile: Profile = None,
+    endpoint_url: EndpointUrl = None,
+    pipeline: PipelineName = None,
+    config: ConfigFile = None,
+    ledger_table: LedgerTable = None,
+    error_type_attribute: ErrorTypeAttribute = None,
+    error_type: ErrorTypes = None,
+    exclude_error_type: ExcludeErrorTypes = None,
+    min_age: MinAge = None,
+    max_age: MaxAge = None,
+    query: Query = None,
+    attribute: Attributes = None,
+    max_scan: MaxScan = None,
+    concurrency: Concurrency = None,
+    select_all: SelectAll = False,
+    max_messages: MaxMessages = None,
+    force: Force = False,
+    yes: Yes = False,
+    journal: JournalPath = None,
+    to: To = None,
+    batch_size: BatchSize = 10,
+    rate: Rate = None,
+    jitter: Jitter = "0s",
+    max_redrives: MaxRedrives = None,
+    dry_run: DryRun = False,
+    output: OutputOption = OutputFormat.table,
+    no_color: NoColor = False,
+    verbose: Verbose = False,
 ) -> None:
     """Send messages from an export file to a queue (--to), as redrive would.
 
@@ -32,6 +91,7 @@ def replay(
 
         dlqctl replay incident-42.jsonl --to orders --all --rate 10 --yes
     """
+    inv = Invocation(locals())
     if not inv.values.get("to"):
         raise UsageError("pass --to QUEUE: a file does not say where its messages go")
     options = inv.redrive_options()

@@ -10,16 +10,26 @@ import typer
 from rich.live import Live
 
 from dlqctl.cli.app import app
-from dlqctl.cli.common import Invocation, command
+from dlqctl.cli.common import Invocation, guarded
+from dlqctl.cli.options import (
+    ConfigFile,
+    EndpointUrl,
+    NoColor,
+    OutputOption,
+    PipelineName,
+    Profile,
+    Region,
+    Verbose,
+)
 from dlqctl.cli.output import OutputFormat
 from dlqctl.cli.render import watch_table
 from dlqctl.core.durations import parse_duration
 from dlqctl.errors import UsageError
 
 
-@command(app, "watch")
+@app.command("watch")
+@guarded
 def watch(
-    inv: Invocation,
     queues: Annotated[
         list[str] | None,
         typer.Argument(
@@ -30,6 +40,14 @@ def watch(
     count: Annotated[
         int, typer.Option(min=0, help="Stop after this many refreshes (0: until Ctrl-C).")
     ] = 0,
+    region: Region = None,
+    profile: Profile = None,
+    endpoint_url: EndpointUrl = None,
+    pipeline: PipelineName = None,
+    config: ConfigFile = None,
+    output: OutputOption = OutputFormat.table,
+    no_color: NoColor = False,
+    verbose: Verbose = False,
 ) -> None:
     """Refresh depth, in-flight and oldest age of one or more queues until Ctrl-C.
 
@@ -42,6 +60,7 @@ def watch(
 
         dlqctl watch orders-dlq --interval 30s -o ndjson >> depth.log
     """
+    inv = Invocation(locals())
     targets = list(queues or [])
     if not targets and inv.settings.dlq:
         targets = [

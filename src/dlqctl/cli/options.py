@@ -1,0 +1,211 @@
+"""The shared flags, each declared once as an `Annotated` alias.
+
+Every command spells the ones it takes in its own signature (`region: Region = None`),
+so its flags can be read where it is defined; `Invocation(locals())` then collects them.
+"""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dlqctl.cli.output import OutputFormat
+
+AWS_PANEL = "AWS and output"
+FILTER_PANEL = "Filters"
+CLASSIFY_PANEL = "Error types"
+SAFETY_PANEL = "Safety levers"
+
+# -- AWS ---------------------------------------------------------------------------------
+Region = Annotated[
+    str | None,
+    typer.Option(
+        help="AWS region (default: AWS_REGION or the profile's).", rich_help_panel=AWS_PANEL
+    ),
+]
+Profile = Annotated[
+    str | None, typer.Option(help="AWS profile (default: AWS_PROFILE).", rich_help_panel=AWS_PANEL)
+]
+EndpointUrl = Annotated[
+    str | None,
+    typer.Option(
+        help="SQS-compatible endpoint, e.g. the lab's (AWS_ENDPOINT_URL_SQS also works).",
+        rich_help_panel=AWS_PANEL,
+    ),
+]
+PipelineName = Annotated[
+    str | None,
+    typer.Option(
+        "--pipeline",
+        help="Named pipeline from the config file: gives the DLQ, ledger table and rules.",
+        rich_help_panel=AWS_PANEL,
+    ),
+]
+ConfigFile = Annotated[
+    str | None,
+    typer.Option(
+        "--config",
+        help="Config file (default: ./dlqctl.toml, then ~/.config/dlqctl/config.toml).",
+        rich_help_panel=AWS_PANEL,
+    ),
+]
+
+# -- output ------------------------------------------------------------------------------
+OutputOption = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--output",
+        "-o",
+        help="table for people; json (one document) or ndjson (one object a line) for scripts.",
+        rich_help_panel=AWS_PANEL,
+    ),
+]
+NoColor = Annotated[
+    bool,
+    typer.Option(
+        "--no-color", help="No colour (NO_COLOR is honoured too).", rich_help_panel=AWS_PANEL
+    ),
+]
+Verbose = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", help="Show tracebacks for errors.", rich_help_panel=AWS_PANEL),
+]
+
+# -- error types -------------------------------------------------------------------------
+LedgerTable = Annotated[
+    str | None,
+    typer.Option(
+        help="DynamoDB failure ledger (the idempotency table) to read error types from.",
+        rich_help_panel=CLASSIFY_PANEL,
+    ),
+]
+ErrorTypeAttribute = Annotated[
+    str | None,
+    typer.Option(
+        help="Message attribute that names the error type [default: ErrorType].",
+        rich_help_panel=CLASSIFY_PANEL,
+    ),
+]
+
+# -- filters -----------------------------------------------------------------------------
+ErrorTypes = Annotated[
+    list[str] | None,
+    typer.Option(help="Only this error type (repeatable).", rich_help_panel=FILTER_PANEL),
+]
+ExcludeErrorTypes = Annotated[
+    list[str] | None,
+    typer.Option(help="Leave out this error type (repeatable).", rich_help_panel=FILTER_PANEL),
+]
+MinAge = Annotated[
+    str | None,
+    typer.Option(
+        help="Only messages at least this old: 90s, 15m, 2h, 3d.", rich_help_panel=FILTER_PANEL
+    ),
+]
+MaxAge = Annotated[
+    str | None,
+    typer.Option(help="Only messages at most this old.", rich_help_panel=FILTER_PANEL),
+]
+Query = Annotated[
+    str | None,
+    typer.Option(
+        help="JMESPath over the JSON body; keeps messages where it is truthy.",
+        rich_help_panel=FILTER_PANEL,
+    ),
+]
+Attributes = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="NAME=VALUE a message (or system) attribute must equal (repeatable).",
+        rich_help_panel=FILTER_PANEL,
+    ),
+]
+MaxScan = Annotated[
+    int | None,
+    typer.Option(
+        help="Receive at most this many messages [default: 10000].",
+        rich_help_panel=FILTER_PANEL,
+        min=1,
+    ),
+]
+Concurrency = Annotated[
+    int | None,
+    typer.Option(
+        help="SQS requests in flight at once [default: 16].",
+        rich_help_panel=FILTER_PANEL,
+        min=1,
+        max=32,
+    ),
+]
+
+# -- selection (destructive commands) ----------------------------------------------------
+SelectAll = Annotated[
+    bool,
+    typer.Option(
+        "--all",
+        help="Select every message: required when no filter is given.",
+        rich_help_panel=SAFETY_PANEL,
+    ),
+]
+MaxMessages = Annotated[
+    int | None,
+    typer.Option(
+        help="Act on at most this many [default: 100; above 1000 needs --force].",
+        rich_help_panel=SAFETY_PANEL,
+    ),
+]
+Force = Annotated[
+    bool, typer.Option(help="Allow --max-messages above 1000.", rich_help_panel=SAFETY_PANEL)
+]
+Yes = Annotated[
+    bool,
+    typer.Option(
+        "--yes",
+        "-y",
+        help="Do not ask for confirmation (needed without a terminal).",
+        rich_help_panel=SAFETY_PANEL,
+    ),
+]
+JournalPath = Annotated[
+    Path | None,
+    typer.Option(
+        help="Audit journal [default: $XDG_STATE_HOME/dlqctl/journal.jsonl].",
+        rich_help_panel=SAFETY_PANEL,
+    ),
+]
+
+# -- pacing (redrive, replay) ------------------------------------------------------------
+To = Annotated[
+    str | None,
+    typer.Option(
+        help="Target queue (redrive: default each message's source queue, else the DLQ's only source; replay: required).",
+        rich_help_panel=SAFETY_PANEL,
+    ),
+]
+BatchSize = Annotated[
+    int, typer.Option(help="Messages per SendMessageBatch, 1-10.", rich_help_panel=SAFETY_PANEL)
+]
+Rate = Annotated[
+    float | None,
+    typer.Option(help="At most this many messages a second.", rich_help_panel=SAFETY_PANEL),
+]
+Jitter = Annotated[
+    str,
+    typer.Option(
+        help="Random per-message delay up to this (at most 15m), e.g. 30s.",
+        rich_help_panel=SAFETY_PANEL,
+    ),
+]
+MaxRedrives = Annotated[
+    int | None,
+    typer.Option(
+        help="Refuse messages dlqctl has already redriven this many times.",
+        rich_help_panel=SAFETY_PANEL,
+    ),
+]
+DryRun = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run", help="Print the full plan and change nothing.", rich_help_panel=SAFETY_PANEL
+    ),
+]
