@@ -198,7 +198,8 @@ class Dlqctl:
         options.check(message_filter)
         sqs, url = open_queue(self.aws, queue)
         info = describe(sqs, url)
-        run = self._redrive(sqs, info, message_filter, options, journal, stop)
+        looks = check_looks(info, self.receive_counts.highest(info.arn), force=options.force)
+        run = self._redrive(sqs, info, message_filter, options, journal, stop, looks)
         if options.dry_run or confirm is not None:
             with self._scan(sqs, info, None, on_progress, force=options.force) as scan:
                 selection = first(self._select(scan, message_filter), options.max_messages, scan)
@@ -231,6 +232,7 @@ class Dlqctl:
         options: RedriveOptions,
         journal: Path | None,
         stop: threading.Event | None,
+        looks: str | None,
     ) -> Redrive:
         resolver = TargetResolver(self.aws, info, options.to)
         if options.to:
@@ -254,7 +256,9 @@ class Dlqctl:
             ),
             journal=None if options.dry_run else Journal(journal, run_id=run_id),
             lanes=self.settings.concurrency,
+            held_room=_held_room(info, self.settings.concurrency),
             batching_window_s=self.settings.batching_window_s,
+            notes=[looks] if looks else [],
             run_id=run_id,
             sleep=self.sleep,
         )

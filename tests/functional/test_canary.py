@@ -12,6 +12,7 @@ from dlqctl.core.guardrails import RedriveOptions
 from dlqctl.core.idempotency import body_sha256, idempotency_key
 from dlqctl.core.outcome import exit_code
 from dlqctl.errors import ExitCode
+from dlqctl.models import RedriveReport
 from dlqctl.pipeline import spec
 
 from ..conftest import Pipeline, make_ledger
@@ -225,10 +226,13 @@ def test_a_canary_wait_shorter_than_a_return_is_refused(pipeline: Pipeline) -> N
     from dlqctl.errors import RefusedError
 
     seed(pipeline, 4)
-    with pytest.raises(RefusedError, match=r"shorter than a failed copy needs.*\(90s"):
+    with pytest.raises(RefusedError, match=r"shorter than a failed copy needs.*\(90s") as refused:
         Dlqctl(sleep=lambda s: None).redrive(
             "orders-dlq", None, RedriveOptions(select_all=True, canary=1, canary_wait_s=60)
         )
+    report = refused.value.report
+    assert isinstance(report, RedriveReport) and report.sent == 0
+    assert report.selected == len(report.failed)  # what it had received is accounted for
     pipeline.assert_untouched(4)
 
 

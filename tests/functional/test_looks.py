@@ -59,3 +59,15 @@ def test_force_looks_anyway_and_sqs_moves_the_messages_on(chained: tuple[Pipelin
     assert report.coverage.scanned == 0  # SQS moved them on the receive past the limit
     assert pipeline.counts() == (0, 0)
     assert pipeline.counts(onward) == (3, 0)
+
+
+def test_a_redrive_says_how_many_looks_are_left(chained: tuple[Pipeline, str]) -> None:
+    pipeline, _ = chained
+    dlqctl = Dlqctl()
+    dlqctl.inspect("orders-dlq")
+    plan = dlqctl.redrive("orders-dlq", None, RedriveOptions(select_all=True, dry_run=True))
+    assert any("about 1 looks left" in w for w in plan.warnings), plan.warnings
+    # That plan was the last look: the run would move the messages on, so it is refused.
+    with pytest.raises(RefusedError, match="would move them on"):
+        dlqctl.redrive("orders-dlq", None, RedriveOptions(select_all=True))
+    assert pipeline.counts() == (3, 0)

@@ -21,7 +21,7 @@ from dlqctl.cli.render import describe_report
 from dlqctl.config import Settings, load_settings
 from dlqctl.core.durations import parse_duration
 from dlqctl.core.filters import MessageFilter, build_filter
-from dlqctl.core.guardrails import DEFAULT_MAX_MESSAGES, RedriveOptions
+from dlqctl.core.guardrails import DEFAULT_BATCH_SIZE, DEFAULT_MAX_MESSAGES, RedriveOptions
 from dlqctl.errors import DlqctlError, ExitCode, UsageError
 
 LOOK_FORCE_HELP = (
@@ -86,7 +86,7 @@ class Invocation:
             select_all=v.get("select_all", False),
             max_messages=_given(v.get("max_messages"), DEFAULT_MAX_MESSAGES),
             force=v.get("force", False),
-            batch_size=_given(v.get("batch_size"), 10),
+            batch_size=_given(v.get("batch_size"), DEFAULT_BATCH_SIZE),
             rate=v.get("rate"),
             jitter_s=parse_duration(_given(v.get("jitter"), "0s")),
             max_redrives=v.get("max_redrives"),

@@ -155,7 +155,12 @@ MaxMessages = Annotated[
     ),
 ]
 Force = Annotated[
-    bool, typer.Option(help="Allow --max-messages above 1000.", rich_help_panel=SAFETY_PANEL)
+    bool,
+    typer.Option(
+        help="Allow --max-messages above 1000, a --canary-wait shorter than a failed copy "
+        "needs to come back, and a look that would move messages on to the DLQ's own DLQ.",
+        rich_help_panel=SAFETY_PANEL,
+    ),
 ]
 Yes = Annotated[
     bool,

@@ -267,7 +267,11 @@ class Engine:
                     f"an earlier message of group {group} stays in the DLQ; order is kept",
                 )
                 continue
-            prepared = self.action.prepare(selected, str(raw.get("ReceiptHandle", "")))
+            try:
+                prepared = self.action.prepare(selected, str(raw.get("ReceiptHandle", "")))
+            except DlqctlError as exc:  # e.g. a target refused by preflight: nothing sent
+                self._fail(selected.message.message_id, "skipped", f"not sent: {exc.message}")
+                raise
             if isinstance(prepared, str):
                 self._fail(selected.message.message_id, "refused", prepared)
                 if group:

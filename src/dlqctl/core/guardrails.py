@@ -16,6 +16,7 @@ from dlqctl.core.pacing import MAX_DELAY_S
 from dlqctl.errors import RefusedError, UsageError
 
 DEFAULT_MAX_MESSAGES = 100
+DEFAULT_BATCH_SIZE = SQS_BATCH_MAX
 MAX_MESSAGES_WITHOUT_FORCE = 1000
 
 
@@ -49,7 +50,7 @@ class RedriveOptions:
     select_all: bool = False
     max_messages: int = DEFAULT_MAX_MESSAGES
     force: bool = False
-    batch_size: int = SQS_BATCH_MAX
+    batch_size: int = DEFAULT_BATCH_SIZE
     rate: float | None = None
     jitter_s: float = 0.0
     max_redrives: int | None = None

@@ -224,7 +224,9 @@ class Redrive:
         detector: ReturnDetector | None,
         journal: Journal | None,
         lanes: int,
+        held_room: int | None = None,
         batching_window_s: int = 0,
+        notes: Iterable[str] = (),
         run_id: str | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -240,7 +242,9 @@ class Redrive:
         self.detector = detector
         self.journal = journal
         self.lanes = max(1, lanes)
+        self.held_room = held_room
         self.batching_window_s = batching_window_s
+        self.notes = list(notes)  # said before anything is seen (e.g. looks left)
         self.run_id = run_id or uuid.uuid4().hex[:12]
         self.rng = rng or random.Random()
         self.clock = clock
@@ -295,7 +299,7 @@ class Redrive:
             duration_s=round(self.clock() - started, 3),
             coverage=coverage(),
             summary=tally.summary(),
-            warnings=action.warnings() + self._canary_warnings(),
+            warnings=self.notes + action.warnings() + self._canary_warnings(),
         )
 
     # -- the run ---------------------------------------------------------------------
@@ -323,6 +327,7 @@ class Redrive:
             sleep=self.sleep,
             on_progress=on_progress,
             progress_total=self.options.max_messages,
+            held_room=self.held_room,
         )
         engine.remember_first = self.options.canary
         known = self.resolver.default()
@@ -527,7 +532,7 @@ class Redrive:
         tally = engine.tally
         targets = list(action.targets)
         stopped = engine.stopped_because or "the run stopped"
-        warnings = action.warnings() + self._canary_warnings()
+        warnings = self.notes + action.warnings() + self._canary_warnings()
         if tally.came_back:
             warnings.append(
                 f"{tally.came_back} copies this run sent came back to the DLQ while it ran: "

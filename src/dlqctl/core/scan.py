@@ -208,19 +208,6 @@ class Scan:
             )
         self._hold_renewed_at = self.clock()
 
-    def release_except(self, keep: set[str]) -> None:
-        """Release what is held but not in `keep` (message ids), so others can see it."""
-        others = [handle for message_id, handle in self._held.items() if message_id not in keep]
-        self._held = {k: v for k, v in self._held.items() if k in keep}
-        if others:
-            self.release_refused += len(
-                self.sqs.change_visibility(self.url, others, 0, lanes=self.limits.lanes)
-            )
-
-    def forget(self, message_id: str) -> str | None:
-        """Stop holding a message (it was deleted); returns its receipt handle."""
-        return self._held.pop(message_id, None)
-
     def release(self) -> None:
         """Make every held message visible again. Safe to call twice."""
         handles = list(self._held.values())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dlqctl.aws.session import AwsSession
-from dlqctl.aws.sqs import RawMessage, SqsGateway
+from dlqctl.aws.sqs import SqsGateway
 from dlqctl.core.queues import describe, open_queue
 from dlqctl.core.scan import in_flight_room
 from dlqctl.errors import RefusedError, UsageError
@@ -90,16 +90,3 @@ def preflight(dlq: QueueInfo | None, target: QueueInfo) -> None:
             f"{dlq.name}'s RedriveAllowPolicy does not list {target.name} as a source: "
             "check the target, or fix the policy if it is wrong"
         )
-
-
-def message_size(raw: RawMessage) -> int:
-    """Bytes SQS counts against MaximumMessageSize: the body plus every attribute's name,
-    type and value."""
-    size = len(str(raw.get("Body", "")).encode("utf-8", "surrogatepass"))
-    for name, attribute in raw.get("MessageAttributes", {}).items():
-        value = attribute.get("BinaryValue")
-        value_bytes = (
-            len(value) if value is not None else len(str(attribute.get("StringValue", "")).encode())
-        )
-        size += len(name.encode()) + len(str(attribute.get("DataType", "")).encode()) + value_bytes
-    return size

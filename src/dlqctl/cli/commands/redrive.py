@@ -40,6 +40,7 @@ from dlqctl.cli.options import (
 )
 from dlqctl.cli.output import OutputFormat
 from dlqctl.core.durations import parse_duration
+from dlqctl.core.guardrails import DEFAULT_BATCH_SIZE
 
 
 @app.command("redrive")
@@ -93,7 +94,7 @@ def redrive(
     yes: Yes = False,
     journal: JournalPath = None,
     to: To = None,
-    batch_size: BatchSize = 10,
+    batch_size: BatchSize = DEFAULT_BATCH_SIZE,
     rate: Rate = None,
     jitter: Jitter = "0s",
     max_redrives: MaxRedrives = None,
@@ -114,7 +115,7 @@ def redrive(
 
         dlqctl redrive orders-dlq --error-type Timeout --max-age 2h --dry-run
 
-        dlqctl redrive orders-dlq --error-type Timeout --rate 20 --jitter 30s --canary 5 --canary-wait 2m
+        dlqctl redrive orders-dlq --error-type Timeout --rate 20 --jitter 30s --canary 5 --canary-wait 10m
 
         dlqctl redrive orders-dlq --all --max-messages 500 --yes -o json | jq '.deleted'
     """

@@ -40,6 +40,7 @@ from dlqctl.cli.options import (
     Yes,
 )
 from dlqctl.cli.output import OutputFormat
+from dlqctl.core.guardrails import DEFAULT_BATCH_SIZE
 from dlqctl.errors import UsageError
 
 
@@ -70,7 +71,7 @@ def replay(
     yes: Yes = False,
     journal: JournalPath = None,
     to: To = None,
-    batch_size: BatchSize = 10,
+    batch_size: BatchSize = DEFAULT_BATCH_SIZE,
     rate: Rate = None,
     jitter: Jitter = "0s",
     max_redrives: MaxRedrives = None,
