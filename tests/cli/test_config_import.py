@@ -46,6 +46,7 @@ def test_import_then_use_the_pipeline(
         "dlq": pipeline.dlq_url,
         "source_queue": pipeline.source_url,
         "ledger_table": "ledger",
+        "batching_window_s": spec.BATCHING_WINDOW_S,  # the canary waits it out too
         "region": REGION,
     }
     text = (tmp_path / "dlqctl.toml").read_text()

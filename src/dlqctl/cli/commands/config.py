@@ -71,6 +71,8 @@ def import_stack(
             f"stack {stack} lacks the outputs {', '.join(missing)}: is it a dlqctl pipeline stack?"
         )
     fields: dict[str, str | int] = {field: outputs[key] for key, field in FIELDS.items()}
+    # The stack's event source waits this long per batch: a canary must wait it out too.
+    fields["batching_window_s"] = spec.BATCHING_WINDOW_S
     region = inv.api.aws.region
     if region:
         fields["region"] = region
