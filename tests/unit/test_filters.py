@@ -34,6 +34,13 @@ def test_min_age_above_max_age_is_refused() -> None:
         build_filter(min_age="2h", max_age="1h")
 
 
+def test_a_body_the_query_cannot_compare_does_not_match_and_does_not_crash() -> None:
+    f = build_filter(query="order.total > `100`")
+    assert not f.matches_message(received({"order": {"total": "150"}}))  # str > int
+    assert not f.matches_message(received({"order": None}))
+    assert f.matches_message(received({"order": {"total": 150}}))
+
+
 def test_query_keeps_truthy_results_on_json_bodies_only() -> None:
     f = build_filter(query="order.total > `100`")
     assert f.matches_message(received({"order": {"total": 150}}))

@@ -45,11 +45,13 @@ def search_truthy(expression: ParsedResult, document: Any) -> bool:
     """JMESPath's own truth: empty strings, lists and objects, false and null are false.
 
     Unlike Python, 0 is true. An expression that fails on this document (a function given
-    the wrong type) is false for it, not an error for the whole scan.
+    the wrong type, or a comparison jmespath leaves to Python, such as "150" > 100, which
+    raises TypeError) is false for it, not an error for the whole scan: one odd body is
+    bad data, not bad input.
     """
     try:
         result = expression.search(document)
-    except JMESPathError:
+    except (JMESPathError, TypeError, ValueError):
         return False
     if result is None or result is False:
         return False
