@@ -16,6 +16,7 @@ from .conftest import (
     TEXT_BODY,
     Runner,
     World,
+    start_dlqctl,
 )
 
 pytestmark = pytest.mark.e2e
@@ -163,3 +164,15 @@ def test_peek_sorts_by_send_time(dlqctl: Runner, world: World, sort: str) -> Non
     assert stamps == sorted(stamps, reverse=sort == "newest")
     edge = batches[0] if sort == "oldest" else batches[-1]
     assert {m["message_id"] for m in messages} <= set(edge)
+
+
+def test_a_reader_that_leaves_early_is_not_an_error(dlqctl: Runner, orders: World) -> None:
+    """`dlqctl peek -o ndjson | head -1`: the pipe closes before dlqctl writes."""
+    run = start_dlqctl(dlqctl, "peek", "orders-dlq", "-o", "ndjson")
+    assert run.proc.stdout is not None
+    run.proc.stdout.close()  # the reader is gone before the first line
+    assert run.proc.wait(timeout=60) == 0
+    assert run.proc.stderr is not None
+    stderr = run.proc.stderr.read()
+    assert "BrokenPipe" not in stderr and "Traceback" not in stderr, stderr
+    assert orders.counts("orders-dlq") == (len(ORDERS_DLQ_SEED), 0)  # released, untouched

@@ -8,6 +8,8 @@ stderr plus its exit code), and starts with `inv = Invocation(locals())`.
 from __future__ import annotations
 
 import functools
+import os
+import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -143,6 +145,13 @@ def run(out: Output, body: Callable[[], None]) -> None:
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except (typer.Exit, typer.Abort):
         raise
+    except BrokenPipeError:
+        # The reader left (`dlqctl peek -o ndjson | head -1`): what it wanted it has, and
+        # anything held was released on the way out. Point stdout at /dev/null so the
+        # interpreter's final flush cannot fail a second time.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(int(ExitCode.OK)) from None
     except Exception as exc:
         _report(out, f"unexpected {type(exc).__name__}: {exc} (run with -v for the traceback)", exc)
         raise typer.Exit(int(ExitCode.ERROR)) from None
