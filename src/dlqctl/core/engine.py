@@ -270,7 +270,9 @@ class Engine:
             try:
                 prepared = self.action.prepare(selected, str(raw.get("ReceiptHandle", "")))
             except DlqctlError as exc:  # e.g. a target refused by preflight: nothing sent
-                self._fail(selected.message.message_id, "skipped", f"not sent: {exc.message}")
+                why = f"not sent: {exc.message}"
+                self._fail(selected.message.message_id, "skipped", why)
+                self._leave(work, why=why)
                 raise
             if isinstance(prepared, str):
                 self._fail(selected.message.message_id, "refused", prepared)
@@ -360,20 +362,28 @@ class Engine:
                 self.journal.record("sending", message_ids=[w.message_id for w in batch])
         futures = [self._pool.submit(self.action.move, batch) for batch in round_]
         fatal: DlqctlError | None = None
+        interrupted: KeyboardInterrupt | None = None
         outcomes: list[BatchOutcome | BaseException] = []
         for future in futures:  # wait for every lane before recording or raising
-            try:
-                outcomes.append(future.result())
-            except BaseException as exc:
-                outcomes.append(exc)
+            while True:
+                try:
+                    outcomes.append(future.result())
+                except KeyboardInterrupt as exc:  # the lane's batch is in the air: wait on
+                    interrupted = exc
+                    continue
+                except BaseException as exc:  # recorded, then raised below
+                    outcomes.append(exc)
+                break
         unexpected: BaseException | None = None
         for batch, outcome in zip(round_, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 unexpected = unexpected or outcome
-                self._leave(batch, why=f"the batch failed: {outcome}")
+                self._leave(batch, why=f"its outcome is unknown (it may have been sent): {outcome}")
                 continue
             self._record(batch, outcome)
             fatal = fatal or outcome.fatal
+        if interrupted is not None:
+            raise interrupted
         if unexpected is not None:
             raise unexpected
         if fatal is not None:
