@@ -28,7 +28,7 @@ from dlqctl.core.archive import ExportWriter, read_export, to_raw
 from dlqctl.core.classify import Classifier
 from dlqctl.core.engine import abandon_event
 from dlqctl.core.feed import FileFeed, QueueFeed
-from dlqctl.core.filters import MessageFilter
+from dlqctl.core.filters import AskedIds, MessageFilter
 from dlqctl.core.guardrails import DEFAULT_MAX_MESSAGES, RedriveOptions, check_selection
 from dlqctl.core.iam import policy_for
 from dlqctl.core.inspect import InspectTally
@@ -122,10 +122,12 @@ class Dlqctl:
         sqs, url = open_queue(self.aws, queue)
         info = describe(sqs, url)
         tally = InspectTally(info.retention_s)
+        asked = AskedIds(message_filter or MessageFilter())
         with self._scan(sqs, info, max_scan, on_progress, force=force) as scan:
-            for selected in self._select(scan, message_filter):
+            for selected in asked.watch(self._select(scan, message_filter)):
                 tally.add(selected.message)
-        return tally.report(info, _coverage(scan, info), scan_warnings(info, scan))
+        warnings = scan_warnings(info, scan) + _said(asked.warning())
+        return tally.report(info, _coverage(scan, info), warnings)
 
     def peek(
         self,
@@ -148,8 +150,9 @@ class Dlqctl:
         matched = 0
         kept: list[tuple[float, int, DlqMessage]] = []
         sign = 1 if sort == "oldest" else -1
+        asked = AskedIds(message_filter or MessageFilter())
         with self._scan(sqs, info, max_scan, on_progress, force=force) as scan:
-            for order, selected in enumerate(self._select(scan, message_filter)):
+            for order, selected in enumerate(asked.watch(self._select(scan, message_filter))):
                 message = selected.message
                 matched += 1
                 # Rank by send time (older = earlier); ties keep the order seen.
@@ -165,7 +168,7 @@ class Dlqctl:
             coverage=_coverage(scan, info),
             matched=matched,
             messages=messages,
-            warnings=scan_warnings(info, scan),
+            warnings=scan_warnings(info, scan) + _said(asked.warning()),
         )
 
     def watch(self, queues: Iterable[str | QueueRef]) -> list[QueueInfo]:
@@ -201,11 +204,15 @@ class Dlqctl:
         looks = check_looks(info, self.receive_counts.highest(info.arn), force=options.force)
         run = self._redrive(sqs, info, message_filter, options, journal, stop, looks)
         if options.dry_run or confirm is not None:
+            looked = AskedIds(message_filter)
             with self._scan(sqs, info, None, on_progress, force=options.force) as scan:
-                selection = first(self._select(scan, message_filter), options.max_messages, scan)
+                selection = first(
+                    looked.watch(self._select(scan, message_filter)), options.max_messages, scan
+                )
                 plan = run.plan(
                     selection, lambda: _coverage(scan, info), _streamed(on_planned, options)
                 )
+            plan = _noting(plan, looked)
             if options.dry_run or not movable(plan):
                 return _refuse_if_all_refused(plan, options)
             if confirm is not None and not confirm(plan):
@@ -336,13 +343,14 @@ class Dlqctl:
         check_looks(info, self.receive_counts.highest(info.arn), force=force)
         writer = ExportWriter(out) if out is not None else None
         run_id = uuid.uuid4().hex[:12]
-        return self._counted(
+        asked = AskedIds(message_filter)
+        report = self._counted(
             info,
             lambda: run_archive(
                 command=command,
                 source=info.arn,
                 feed=self._feed(sqs, info, cap if delete else 0, max_scan),
-                select=lambda raws: self._select_raws(raws, message_filter),
+                select=lambda raws: asked.watch(self._select_raws(raws, message_filter)),
                 writer=writer,
                 mover=Mover((sqs, info.url), fifo=info.fifo, retry=self._retry(stop))
                 if delete
@@ -357,6 +365,7 @@ class Dlqctl:
                 on_progress=on_progress,
             ),
         )
+        return _noting(report, asked)
 
     def _nothing_to_archive(
         self, info: QueueInfo, out: Path | None, coverage: Coverage
@@ -427,10 +436,14 @@ class Dlqctl:
         )
         if options.dry_run or confirm is not None:
             feed = new_feed()
+            looked = AskedIds(message_filter)
             selection = first(
-                self._select_raws(feed.messages(), message_filter), options.max_messages
+                looked.watch(self._select_raws(feed.messages(), message_filter)),
+                options.max_messages,
             )
-            plan = run.plan(selection, feed.coverage, _streamed(on_planned, options))
+            plan = _noting(
+                run.plan(selection, feed.coverage, _streamed(on_planned, options)), looked
+            )
             if options.dry_run or not movable(plan):
                 return _refuse_if_all_refused(plan, options)
             if confirm is not None and not confirm(plan):
@@ -598,6 +611,18 @@ def _streamed(
 
 def _discard(planned: PlannedMessage) -> None:
     pass
+
+
+def _said(warning: str | None) -> list[str]:
+    return [warning] if warning else []
+
+
+def _noting(report: RunReport, asked: AskedIds) -> RunReport:
+    """The report, saying which asked-for message ids were not found."""
+    missing = asked.warning()
+    if missing is None:
+        return report
+    return report.model_copy(update={"warnings": [*report.warnings, missing]})
 
 
 def _refuse_if_all_refused(plan: RedriveReport, options: RedriveOptions) -> RedriveReport:

@@ -78,6 +78,8 @@ class Invocation:
             max_age=self.values.get("max_age"),
             query=self.values.get("query"),
             attributes=self.values.get("attribute") or (),
+            message_ids=self.values.get("message_id") or (),
+            message_ids_from=self.values.get("message_ids_from"),
         )
 
     def redrive_options(self, **extra: Any) -> RedriveOptions:

@@ -120,6 +120,22 @@ Attributes = Annotated[
         rich_help_panel=FILTER_PANEL,
     ),
 ]
+MessageIds = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--message-id",
+        help="Only this message (repeatable), e.g. an id `peek` showed.",
+        rich_help_panel=FILTER_PANEL,
+    ),
+]
+MessageIdsFrom = Annotated[
+    Path | None,
+    typer.Option(
+        help="Only the message ids in this file, one a line "
+        "(e.g. from `peek -o ndjson | jq -r .message_id`).",
+        rich_help_panel=FILTER_PANEL,
+    ),
+]
 MaxScan = Annotated[
     int | None,
     typer.Option(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jmespath.parser import ParsedResult
 
@@ -11,6 +13,9 @@ from dlqctl.core.durations import parse_duration
 from dlqctl.core.jmes import compile_expression, search_truthy
 from dlqctl.core.messages import Received
 from dlqctl.errors import UsageError
+
+if TYPE_CHECKING:  # select.py imports this module
+    from dlqctl.core.select import Selected
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,7 @@ class MessageFilter:
     max_age_s: float | None = None
     query: str | None = None
     attributes: Mapping[str, str] = field(default_factory=dict)
+    message_ids: frozenset[str] = frozenset()
     _compiled: ParsedResult | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -44,6 +50,7 @@ class MessageFilter:
             or self.max_age_s is not None
             or self.query
             or self.attributes
+            or self.message_ids
         )
 
     @property
@@ -52,6 +59,8 @@ class MessageFilter:
 
     def matches_message(self, message: Received) -> bool:
         """The conditions that need no error type, checked before any ledger read."""
+        if self.message_ids and message.message_id not in self.message_ids:
+            return False
         if self.min_age_s is not None and message.age_s < self.min_age_s:
             return False
         if self.max_age_s is not None and message.age_s > self.max_age_s:
@@ -78,6 +87,7 @@ class MessageFilter:
             "max_age_s": self.max_age_s,
             "query": self.query,
             "attributes": dict(self.attributes),
+            "message_ids": sorted(self.message_ids),
         }
 
 
@@ -89,8 +99,13 @@ def build_filter(
     max_age: str | None = None,
     query: str | None = None,
     attributes: Iterable[str] = (),
+    message_ids: Iterable[str] = (),
+    message_ids_from: Path | None = None,
 ) -> MessageFilter:
     """A MessageFilter from command-line text, with usage errors for bad input."""
+    ids = {i.strip() for i in message_ids if i.strip()}
+    if message_ids_from is not None:
+        ids |= _read_ids(message_ids_from)
     return MessageFilter(
         error_types=frozenset(error_types),
         exclude_error_types=frozenset(exclude_error_types),
@@ -98,7 +113,46 @@ def build_filter(
         max_age_s=parse_duration(max_age) if max_age else None,
         query=query,
         attributes=dict(_parse_attribute(text) for text in attributes),
+        message_ids=frozenset(ids),
     )
+
+
+def _read_ids(path: Path) -> set[str]:
+    """One message id a line (blank lines and # comments skipped), e.g. from
+    `dlqctl peek Q -o ndjson | jq -r .message_id`."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"cannot read --message-ids-from {path}: {exc.strerror}") from None
+    ids = {line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")}
+    if not ids:
+        raise UsageError(f"--message-ids-from {path} names no message id: one id a line")
+    return ids
+
+
+class AskedIds:
+    """Which of the message ids asked for (--message-id) a command found, so it can say
+    which it did not."""
+
+    def __init__(self, message_filter: MessageFilter) -> None:
+        self.asked = message_filter.message_ids
+        self.found: set[str] = set()
+
+    def watch(self, selection: Iterable[Selected]) -> Iterator[Selected]:
+        for chosen in selection:
+            if self.asked:
+                self.found.add(chosen.message.message_id)
+            yield chosen
+
+    def warning(self) -> str | None:
+        missing = sorted(self.asked - self.found)
+        if not missing:
+            return None
+        shown = ", ".join(missing[:5]) + (", …" if len(missing) > 5 else "")
+        return (
+            f"{len(missing)} of the {len(self.asked)} message ids asked for were not found "
+            f"(not in the DLQ, not reached, or filtered out): {shown}"
+        )
 
 
 def _parse_attribute(text: str) -> tuple[str, str]:

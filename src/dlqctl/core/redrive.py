@@ -21,7 +21,7 @@ from dlqctl.core.classify import TIMEOUT
 from dlqctl.core.copy import make_copy, redrive_count
 from dlqctl.core.engine import Engine, Pace, Work, stop_reason
 from dlqctl.core.feed import FileFeed, QueueFeed
-from dlqctl.core.filters import MessageFilter
+from dlqctl.core.filters import AskedIds, MessageFilter
 from dlqctl.core.guardrails import RedriveOptions
 from dlqctl.core.journal import Journal
 from dlqctl.core.moving import BatchOutcome, Mover, Outgoing
@@ -245,6 +245,7 @@ class Redrive:
         self.held_room = held_room
         self.batching_window_s = batching_window_s
         self.notes = list(notes)  # said before anything is seen (e.g. looks left)
+        self.asked = AskedIds(message_filter)  # --message-id: which the run found
         self.run_id = run_id or uuid.uuid4().hex[:12]
         self.rng = rng or random.Random()
         self.clock = clock
@@ -318,7 +319,7 @@ class Redrive:
         feed = self.new_feed()
         engine = Engine(
             feed=feed,
-            select=lambda raws: iter(self.select(raws)),
+            select=lambda raws: self.asked.watch(self.select(raws)),
             action=action,
             pace=self._pace(),
             journal=self.journal,
@@ -533,6 +534,8 @@ class Redrive:
         targets = list(action.targets)
         stopped = engine.stopped_because or "the run stopped"
         warnings = self.notes + action.warnings() + self._canary_warnings()
+        if missing := self.asked.warning():
+            warnings.append(missing)
         if tally.came_back:
             warnings.append(
                 f"{tally.came_back} copies this run sent came back to the DLQ while it ran: "
