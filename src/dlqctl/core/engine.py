@@ -182,6 +182,7 @@ class Engine:
         self.progress_total = progress_total
         self.tally = Tally()
         self.batches = 0  # batches acted on, for the breaker's pace
+        self.processed = 0  # messages acted on (moved, exported, or failed): the progress
         self.stopped_because: str | None = None
         self.sent_ids = SentIds()
         self.recent_keys: deque[str] = deque(maxlen=RECENT_KEYS)
@@ -426,6 +427,7 @@ class Engine:
             if len(self.sent_order) < self.remember_first:
                 self.sent_order.append((new_id, item.key))
         self.batches += 1
+        self.processed += len(batch)
         for item in batch:
             item.done = True
         for entry_id in outcome.deleted:
@@ -444,7 +446,7 @@ class Engine:
         if self.journal:
             self.journal.record("batch", **self.action.journal_fields(batch, outcome))
         if self.on_progress:
-            self.on_progress(self.tally.deleted or self.tally.sent, self.progress_total)
+            self.on_progress(self.processed, self.progress_total)
 
     def _break(self, group: str | None) -> None:
         if group and self.feed.fifo:

@@ -350,7 +350,11 @@ class Redrive:
                 if going and engine.tally.selected:
                     canary = self._canary(engine, stop)
                     if not canary.passed:
-                        engine.stopped_because = f"canary failed: {canary.detail}"
+                        engine.stopped_because = (
+                            stop_reason(stop)  # Ctrl-C or SIGTERM ended the wait
+                            if stop.is_set()
+                            else f"canary failed: {canary.detail}"
+                        )
                         going = False
             if going:
                 engine.watch = self._breaker(engine)
