@@ -50,6 +50,7 @@ from dlqctl.models import (
     ArchiveReport,
     Coverage,
     DlqMessage,
+    History,
     InspectReport,
     MoveTask,
     MoveTaskCancelled,
@@ -494,9 +495,11 @@ class Dlqctl:
             lookup=lookup,
         )
 
-    def history(self, journal: Path | None = None, *, limit: int = 10) -> list[dict[str, Any]]:
+    def history(self, journal: Path | None = None, *, limit: int = 10) -> History:
         """Recent destructive runs from the audit journal, newest first."""
-        return recent_runs(journal or default_journal_path(), limit)
+        path = journal or default_journal_path()
+        runs, unreadable = recent_runs(path, limit)
+        return History(journal=str(path), runs=runs, unreadable_lines=unreadable)
 
     # -- shared steps ----------------------------------------------------------------
 

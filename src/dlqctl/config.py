@@ -107,6 +107,16 @@ class Settings(BaseModel):
     concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=32)
     rules: tuple[ErrorTypeRule, ...] = ()
     pipeline: str | None = None
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _is_url(cls, value: str | None) -> str | None:
+        if value and not re.match(r"https?://[^/\s]+", value):
+            raise ValueError(
+                f"{value!r} is not a URL: give one such as http://127.0.0.1:4566 or https://sqs.eu-west-1.amazonaws.com"
+            )
+        return value
+
     dlq: str | None = None
     source_queue: str | None = None
 
@@ -146,7 +156,7 @@ def _first_problem(exc: ValidationError) -> str:
     problems = []
     for error in exc.errors():
         where = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        problems.append(f"{where}: {error['msg']}")
+        problems.append(f"{where}: {str(error['msg']).removeprefix('Value error, ')}")
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
     return problems[0] + more
 

@@ -303,3 +303,12 @@ class MoveTaskStarted(_Model):
 class MoveTaskCancelled(_Model):
     task_handle: str
     moved: int
+
+
+class History(_Model):
+    """Recent destructive runs from the audit journal, newest first."""
+
+    journal: str
+    runs: list[dict[str, Any]]
+    unreadable_lines: int = 0
+    """Lines that are not a record (a torn last line after a crash, or damage)."""

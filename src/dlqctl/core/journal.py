@@ -80,22 +80,47 @@ class Journal:
         self.record("start", command=command, argv=sys.argv[1:], **fields)
 
 
+class JournalReader:
+    """Records in file order. A line that is not a record (a torn last line after a
+    crash, or damage) is skipped and counted in `unreadable`, never silently."""
+
+    def __init__(self, path: Path) -> None:
+        if path.is_dir():
+            raise UsageError(
+                f"{path} is a directory: pass the journal file, e.g. {path / 'journal.jsonl'}"
+            )
+        self.path = path
+        self.unreadable = 0
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        if not self.path.exists():
+            return
+        try:
+            handle = self.path.open(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise UsageError(f"cannot read the journal {self.path}: {exc.strerror}") from None
+        with handle:
+            for line in handle:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    record = None
+                if isinstance(record, dict):
+                    yield record
+                elif line.strip():
+                    self.unreadable += 1
+
+
 def read_journal(path: Path) -> Iterator[dict[str, Any]]:
-    """Records in file order; a torn last line (a crash mid-write) is skipped."""
-    if not path.exists():
-        return
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            try:
-                yield json.loads(line)
-            except ValueError:
-                continue
+    """Records in file order (see JournalReader)."""
+    return iter(JournalReader(path))
 
 
-def recent_runs(path: Path, limit: int) -> list[dict[str, Any]]:
-    """One summary per run, newest first."""
+def recent_runs(path: Path, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """One summary per run, newest first; and how many lines could not be read."""
     runs: dict[str, dict[str, Any]] = {}
-    for record in read_journal(path):
+    reader = JournalReader(path)
+    for record in reader:
         run = runs.setdefault(
             record.get("run_id", "?"),
             {"run_id": record.get("run_id"), "batches": 0, "moved": 0, "outcome": "unfinished"},
@@ -127,4 +152,4 @@ def recent_runs(path: Path, limit: int) -> list[dict[str, Any]]:
                 summary=record.get("summary"),
             )
     ordered = sorted(runs.values(), key=lambda r: str(r.get("started_at", "")), reverse=True)
-    return ordered[:limit]
+    return ordered[:limit], reader.unreadable

@@ -41,7 +41,7 @@ from dlqctl.cli.render import archive_view
 from dlqctl.core.journal import default_archive_path
 from dlqctl.core.outcome import exit_code
 from dlqctl.core.queue_ref import parse_queue_ref
-from dlqctl.errors import ExitCode, RefusedError
+from dlqctl.errors import ExitCode, RefusedError, UsageError
 
 
 @app.command("export")
@@ -100,7 +100,7 @@ def export(
         dlqctl export orders-dlq --error-type PoisonPayloadError --out poison.jsonl --delete --yes
     """
     inv = Invocation(locals())
-    _archive(inv, queue, out, delete=delete, purging=False)
+    _archive(inv, queue, _in_existing_directory(out, "--out"), delete=delete, purging=False)
 
 
 @app.command("purge")
@@ -158,7 +158,8 @@ def purge(
     """
     inv = Invocation(locals())
     name = inv.queue(queue)
-    path = None if no_archive else (archive or default_archive_path(parse_queue_ref(name).name))
+    given = _in_existing_directory(archive, "--archive") if archive else None
+    path = None if no_archive else (given or default_archive_path(parse_queue_ref(name).name))
     _archive(inv, name, path, delete=True, purging=True)
 
 
@@ -194,3 +195,13 @@ def _archive(
     code = exit_code(report)
     if code is not ExitCode.OK:
         raise typer.Exit(int(code))
+
+
+def _in_existing_directory(path: Path, flag: str) -> Path:
+    """A file the user named goes where they said: a missing directory is a typo more
+    often than a wish (dlqctl creates only its own state directories)."""
+    if not path.parent.is_dir():
+        raise UsageError(
+            f"{flag} {path}: the directory {path.parent} does not exist; create it first"
+        )
+    return path

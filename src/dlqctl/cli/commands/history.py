@@ -11,7 +11,6 @@ from dlqctl.cli.app import app
 from dlqctl.cli.common import Invocation, guarded
 from dlqctl.cli.options import NoColor, OutputOption, Verbose
 from dlqctl.cli.output import OutputFormat
-from dlqctl.core.journal import default_journal_path
 from dlqctl.core.queue_ref import queue_name_from_arn
 
 
@@ -42,10 +41,15 @@ def history(
         dlqctl history -n 1 -o json | jq '.runs[0].summary'
     """
     inv = Invocation(locals())
-    path = journal or default_journal_path()
-    runs = inv.api.history(path, limit=limit)
+    found = inv.api.history(journal, limit=limit)
+    path, runs = found.journal, found.runs
+    if found.unreadable_lines:
+        inv.out.warn(
+            f"{found.unreadable_lines} lines of {path} are not journal records (a torn last "
+            "line after a crash, or damage): they were skipped"
+        )
     if inv.out.format is OutputFormat.json:
-        inv.out.emit({"journal": str(path), "runs": runs})
+        inv.out.emit(found)
     elif inv.out.format is OutputFormat.ndjson:
         inv.out.emit_lines(runs)
     elif not runs:
