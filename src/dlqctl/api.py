@@ -204,6 +204,7 @@ class Dlqctl:
         info = describe(sqs, url)
         looks = check_looks(info, self.receive_counts.highest(info.arn), force=options.force)
         run = self._redrive(sqs, info, message_filter, options, journal, stop, looks)
+        run.preflight()
         if options.dry_run or confirm is not None:
             looked = AskedIds(message_filter)
             with self._scan(sqs, info, None, on_progress, force=options.force) as scan:
@@ -243,8 +244,6 @@ class Dlqctl:
         looks: str | None,
     ) -> Redrive:
         resolver = TargetResolver(self.aws, info, options.to)
-        if options.to:
-            resolver.for_message(None)  # preflight before the first receive
         run_id = uuid.uuid4().hex[:12]
         return Redrive(
             origin=Origin(info.arn, info.fifo),

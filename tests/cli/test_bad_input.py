@@ -38,3 +38,12 @@ def test_an_export_into_a_missing_directory(pipeline: Pipeline, tmp_path: Path) 
     assert f"the directory {target.parent} does not exist" in line
     assert not target.parent.exists()
     pipeline.assert_untouched(1)
+
+
+def test_an_arn_of_another_account_never_reaches_this_accounts_queue(pipeline: Pipeline) -> None:
+    pipeline.put("x")
+    other = "arn:aws:sqs:us-east-1:999999999999:orders-dlq"  # moto's own account is 123…
+    result = invoke("peek", other, expect=5)
+    line = one_line(result.stderr)
+    assert "account 999999999999 not found" in line and "123456789012" in line
+    pipeline.assert_untouched(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -56,27 +57,30 @@ def drive(inv: Invocation, run: RunCall, *, verb: str) -> None:
             f"the {verb} re-selects with the same filters and caps as it goes: if the DLQ "
             "changed since this look, what moves can differ"
         )
-        return typer.confirm(
-            f"{verb.capitalize()} up to {movable(plan)} messages?", default=False, err=True
-        )
+        with plain_interrupts():
+            return typer.confirm(
+                f"{verb.capitalize()} up to {movable(plan)} messages?", default=False, err=True
+            )
 
     asks = not (inv.values.get("yes") or inv.values.get("dry_run"))
     streams = inv.out.format is OutputFormat.ndjson and inv.values.get("dry_run")
-    with graceful_interrupt(inv.out) as stop, inv.out.progress(verb) as on_progress:
-        report = run(
-            Hooks(
-                confirm=confirm if asks else None,
-                stop=stop,
-                on_progress=on_progress,
-                on_planned=(lambda planned: inv.out.emit_lines([planned])) if streams else None,
+    # The handlers stay until the report is out: a late Ctrl-C must not cut it short.
+    with graceful_interrupt(inv.out) as stop:
+        with inv.out.progress(verb) as on_progress:
+            report = run(
+                Hooks(
+                    confirm=confirm if asks else None,
+                    stop=stop,
+                    on_progress=on_progress,
+                    on_planned=(lambda planned: inv.out.emit_lines([planned])) if streams else None,
+                )
             )
-        )
-    if not streams:  # a streamed plan's lines are all out already
-        show(inv.out, report)
-    if not report.selected:
-        inv.out.note(f"nothing to {verb}: no message matched")
-    elif report.dry_run and not movable(report):
-        inv.out.note(f"nothing to {verb}: every selected message was refused")
+        if not streams:  # a streamed plan's lines are all out already
+            show(inv.out, report)
+        if not report.selected:
+            inv.out.note(f"nothing to {verb}: no message matched")
+        elif report.dry_run and not movable(report):
+            inv.out.note(f"nothing to {verb}: every selected message was refused")
     code = exit_code(report)
     if code is not ExitCode.OK:
         raise typer.Exit(int(code))
@@ -96,18 +100,32 @@ def show(out: Output, report: RedriveReport, *, summary_only: bool = False) -> N
 
 
 @contextmanager
+def plain_interrupts() -> Iterator[None]:
+    """At a prompt, Ctrl-C means "no": nothing has changed yet, so it aborts at once."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
 def graceful_interrupt(out: Output) -> Iterator[StopSignal]:
     """First Ctrl-C or SIGTERM: finish the round in hand, release, report. Second: also
     give up the retries in hand. Either way the run ends with its report and journal."""
     stop = StopSignal()
 
     def handler(signum: int, frame: FrameType | None) -> None:
+        # Only flags and one unbuffered write: a signal may arrive while Rich is writing
+        # to stderr, and a buffered write from inside that write raises RuntimeError.
         again = stop.is_set()
         stop.request("terminated" if signum == signal.SIGTERM else "interrupted")
-        if again:
-            out.warn("stopping now: retries in hand are abandoned; the report follows")
-        else:
-            out.warn("stopping after the batch in hand; Ctrl-C again to stop at once")
+        text = (
+            "stopping now: retries in hand are abandoned; the report follows"
+            if again
+            else "stopping after the batch in hand; Ctrl-C again to stop at once"
+        )
+        os.write(sys.stderr.fileno(), f"warning: {text}\n".encode())
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -348,7 +348,7 @@ class Engine:
 
     def _move_round(self, round_: list[list[Work]]) -> None:
         if self.pace.bucket:
-            self.pace.bucket.acquire(sum(len(batch) for batch in round_))
+            self.pause(self.pace.bucket.reserve(sum(len(batch) for batch in round_)))
         if self.pace.fifo_spread_s:
             self.pause(self.rng.uniform(0, self.pace.fifo_spread_s))
         if self.stop.is_set():  # Ctrl-C during a pause: nothing of this round went out
@@ -363,17 +363,18 @@ class Engine:
                 self.journal.record("sending", message_ids=[w.message_id for w in batch])
         futures = [self._pool.submit(self.action.move, batch) for batch in round_]
         fatal: DlqctlError | None = None
-        interrupted: KeyboardInterrupt | None = None
+        interrupted: BaseException | None = None
         outcomes: list[BatchOutcome | BaseException] = []
         for future in futures:  # wait for every lane before recording or raising
             while True:
                 try:
                     outcomes.append(future.result())
-                except KeyboardInterrupt as exc:  # the lane's batch is in the air: wait on
-                    interrupted = exc
-                    continue
-                except BaseException as exc:  # recorded, then raised below
-                    outcomes.append(exc)
+                except BaseException as exc:
+                    if future.done() and future.exception() is exc:
+                        outcomes.append(exc)  # the lane's own error: recorded, raised below
+                    else:  # raised here while waiting (Ctrl-C): the lane's batch is in the air
+                        interrupted = interrupted or exc
+                        continue
                 break
         unexpected: BaseException | None = None
         for batch, outcome in zip(round_, outcomes, strict=True):
@@ -474,13 +475,16 @@ class Engine:
     # -- waiting ---------------------------------------------------------------------
 
     def pause(self, seconds: float) -> None:
-        """Sleep, renewing the holds often enough that none lapses meanwhile."""
+        """Sleep, renewing the holds often enough that none lapses meanwhile; a stop ends
+        the sleep at once (Ctrl-C during a --rate wait or a canary wait)."""
         queue = self.queue
         slice_s = max(1.0, queue.hold_s * 0.3) if queue else max(seconds, 0.0)
+        # Real time waits on the stop signal itself; an injected sleep (tests) is called.
+        wait = self.stop.wait if self.sleep is time.sleep else self.sleep
         remaining = seconds
         while remaining > 0 and not self.stop.is_set():
             step = min(slice_s, remaining)
-            self.sleep(step)
+            wait(step)
             remaining -= step
             if queue:
                 self._lose(queue.renew_if_due())

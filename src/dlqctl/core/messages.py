@@ -14,9 +14,10 @@ from dlqctl.models import BodyEncoding, DlqMessage, ErrorSource, MessageAttribut
 
 RawMessage = dict[str, Any]
 
-# Characters no terminal should receive raw: C0/C1 controls (but tab and newlines),
-# DEL, lone surrogates and the replacement character left by a failed decode.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffd]")
+# Characters no terminal should receive raw: C0/C1 controls (but tab and newlines), DEL
+# and lone surrogates. U+FFFD is not one of them: a body that holds it is valid UTF-8
+# text (SQS bodies are Unicode), and is shown as text.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 @dataclass(slots=True)

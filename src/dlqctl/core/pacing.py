@@ -17,12 +17,7 @@ class TokenBucket:
     """
 
     def __init__(
-        self,
-        rate: float,
-        burst: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        self, rate: float, burst: float, *, clock: Callable[[], float] = time.monotonic
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
@@ -30,21 +25,18 @@ class TokenBucket:
         self.capacity = max(burst, 1.0)
         self.tokens = self.capacity
         self.clock = clock
-        self.sleep = sleep
         self._updated = clock()
         self._lock = threading.Lock()
 
-    def acquire(self, n: int = 1) -> float:
-        """Wait until `n` messages may go; returns the seconds waited."""
+    def reserve(self, n: int = 1) -> float:
+        """Take `n` messages' tokens; the seconds to wait before they may go. The caller
+        waits, so it can renew holds and stop on Ctrl-C meanwhile."""
         with self._lock:
             now = self.clock()
             self.tokens = min(self.capacity, self.tokens + (now - self._updated) * self.rate)
             self._updated = now
             self.tokens -= n
-            wait = -self.tokens / self.rate if self.tokens < 0 else 0.0
-        if wait > 0:
-            self.sleep(wait)
-        return wait
+            return -self.tokens / self.rate if self.tokens < 0 else 0.0
 
 
 def jitter_delays(count: int, span_s: float, rng: random.Random) -> list[int]:

@@ -21,7 +21,7 @@ def open_queue(aws: AwsSession, queue: str | QueueRef) -> tuple[SqsGateway, str]
     if ref.kind == "url" and ref.url:
         return sqs, ref.url
     try:
-        return sqs, sqs.queue_url(ref.name, ref.account)
+        url = sqs.queue_url(ref.name, ref.account)
     except QueueNotFoundError:
         where = f"region {ref.region or sqs.region}"
         if ref.account:
@@ -30,6 +30,21 @@ def open_queue(aws: AwsSession, queue: str | QueueRef) -> tuple[SqsGateway, str]
             f"queue {ref.name!r} not found in {where}: check the name, --region, --profile "
             "or --endpoint-url (`dlqctl queues --all` lists what is there)"
         ) from None
+    answered = _account_of(url)
+    if ref.account and answered and answered != ref.account:
+        # Some endpoints ignore QueueOwnerAWSAccountId and answer with a queue of the
+        # same name in the caller's account: acting on it would touch the wrong queue.
+        raise QueueNotFoundError(
+            f"queue {ref.name!r} of account {ref.account} not found: the endpoint answered "
+            f"with account {answered}'s queue of that name; check the ARN and --profile"
+        )
+    return sqs, url
+
+
+def _account_of(url: str) -> str | None:
+    """The account id in a queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)."""
+    parts = url.rstrip("/").split("/")
+    return parts[-2] if len(parts) >= 2 and parts[-2].isdigit() else None
 
 
 def describe(sqs: SqsGateway, url: str, *, with_sources: bool = True) -> QueueInfo:

@@ -253,6 +253,13 @@ class Redrive:
         self.canary_wait_s: float | None = options.canary_wait_s
         self._canary_note: str | None = None
 
+    def preflight(self) -> None:
+        """What can be refused before anything is received: the target known up front
+        (--to, or the DLQ's only source) and, with a canary, how long it must wait."""
+        known = self.resolver.default()
+        if known is not None and self.options.canary:
+            self._check_canary_wait(known)
+
     # -- the plan --------------------------------------------------------------------
 
     def plan(
@@ -314,6 +321,7 @@ class Redrive:
         if self.options.dry_run:
             raise UsageError("this run is a dry run: open it without dry_run to move messages")
         stop = stop or threading.Event()
+        self.preflight()  # before the journal and the first receive
         started = self.clock()
         action = self._action()
         feed = self.new_feed()
@@ -417,9 +425,7 @@ class Redrive:
         return Pace(
             lanes=lanes,
             batch_size=options.batch_size,
-            bucket=TokenBucket(options.rate, options.batch_size, sleep=self.sleep)
-            if options.rate
-            else None,
+            bucket=TokenBucket(options.rate, options.batch_size) if options.rate else None,
             fifo_spread_s=spread,
         )
 
@@ -440,8 +446,8 @@ class Redrive:
         if explicit is not None and explicit < needed and not self.options.force:
             raise RefusedError(
                 f"--canary-wait {explicit:g}s is shorter than a failed copy needs to come back "
-                f"to the DLQ ({needed:g}s: {target.info.name}'s maxReceiveCount × "
-                "VisibilityTimeout): wait longer, or add --force to accept a canary that "
+                f"to the DLQ ({needed:g}s: maxReceiveCount × VisibilityTimeout of "
+                f"{target.info.name}): wait longer, or add --force to accept a canary that "
                 "cannot fail without a ledger"
             )
         self.canary_wait_s = max(self.canary_wait_s or 0.0, explicit or needed)

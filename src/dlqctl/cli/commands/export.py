@@ -8,7 +8,7 @@ import typer
 
 from dlqctl.cli.app import app
 from dlqctl.cli.common import Invocation, guarded
-from dlqctl.cli.moving import can_prompt, graceful_interrupt
+from dlqctl.cli.moving import can_prompt, graceful_interrupt, plain_interrupts
 from dlqctl.cli.options import (
     Attributes,
     Concurrency,
@@ -174,7 +174,10 @@ def _archive(
         if inv.values.get("yes"):
             return True
         kept = f" (archived in {out})" if out else " with no archive"
-        return typer.confirm(f"Delete {count} messages from {name}{kept}?", default=False, err=True)
+        with plain_interrupts():
+            return typer.confirm(
+                f"Delete {count} messages from {name}{kept}?", default=False, err=True
+            )
 
     with graceful_interrupt(inv.out) as stop, inv.out.progress(f"scanning {name}") as on_progress:
         run = inv.api.purge if purging else functools.partial(inv.api.export, delete=delete)
