@@ -32,6 +32,9 @@ class DlqctlError(Exception):
         # What a destructive run had done when this error stopped it: the CLI prints it
         # before the error line, so no moved message goes unreported.
         self.report: object | None = None
+        # Attempts of the failed call (botocore's own retries included) whose answer was
+        # lost: each may have acted, e.g. sent a copy, before this error ended the call.
+        self.lost_answers = 0
 
 
 class AwsError(DlqctlError):
@@ -47,7 +50,6 @@ class TransientAwsError(AwsError):
     ) -> None:
         super().__init__(message, details)
         self.ambiguous = ambiguous
-        # Attempts of this call (botocore's own retries included) whose answer was lost.
         self.lost_answers = 1 if ambiguous else 0
 
 

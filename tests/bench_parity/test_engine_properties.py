@@ -207,3 +207,49 @@ def test_the_engine_keeps_every_invariant_under_faults(
         for g in range(groups):
             got = [n for n in order if n % groups == g]
             assert got == list(range(g, g + groups * len(got), groups)), f"group g{g}: {got}"
+
+
+class Scripted(SimTransport):
+    """The simulator, answering one operation from a script: "lost" acts and then
+    answers 500 (botocore retries it by itself), "denied" answers AccessDenied."""
+
+    def __init__(self, service: SqsService, operation: str, script: list[str]) -> None:
+        super().__init__(service, latency_s=0)
+        self.operation = operation
+        self.script = list(script)
+
+    def _answer(self, operation: str, request: AWSPreparedRequest) -> tuple[int, Any, str | None]:
+        step = self.script.pop(0) if operation == self.operation and self.script else "ok"
+        if step == "denied":
+            body = {"__type": "com.amazonaws.sqs#AccessDenied", "message": "injected"}
+            return 403, body, "AccessDenied;Sender"
+        answer = super()._answer(operation, request)
+        if step == "lost":
+            body = {"__type": "com.amazonaws.sqs#InternalFailure", "message": "lost"}
+            return 500, body, "InternalFailure;Receiver"
+        return answer
+
+
+@pytest.mark.parametrize("operation", ["SendMessageBatch", "DeleteMessageBatch"])
+def test_an_answer_lost_before_a_fatal_error_is_still_counted(
+    operation: str, tmp_path: Path
+) -> None:
+    """botocore retried a lost answer by itself, then the retry was denied: the first
+    attempt may have acted (a copy sent, or the message deleted), and the report says so."""
+    service, dlq_name, target_name = build(fifo=False, count=3, groups=1)
+    transport = Scripted(service, operation, ["lost", "denied"])
+    dlqctl = Dlqctl(
+        Settings(concurrency=1, receive_wait_s=0, region="us-east-1"),
+        clients={"sqs": transport.client(retries={"mode": "standard", "max_attempts": 3})},
+        sleep=lambda seconds: None,
+    )
+    report = run(dlqctl, dlq_name, 10, tmp_path / "journal.jsonl")
+    arrived = len(service.queue(target_name).contents())
+    left = len(service.queue(dlq_name).contents())
+    assert arrived == 3 and report.stopped_because.startswith("error")
+    if operation == "SendMessageBatch":
+        assert (report.sent, left) == (0, 3)  # copies exist that no answer confirmed
+        assert report.possible_duplicates == 3
+    else:
+        assert (report.sent, report.deleted, left) == (3, 0, 0)  # deleted, unconfirmed
+        assert all(MAY_BE_GONE in f.reason for f in report.failed) and len(report.failed) == 3

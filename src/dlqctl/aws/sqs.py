@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
 
 from dlqctl.aws.errors import aws_call
-from dlqctl.errors import AwsError, TransientAwsError
+from dlqctl.errors import AwsError, DlqctlError, TransientAwsError
 
 SQS_BATCH_MAX = 10
 
@@ -76,7 +76,7 @@ class SqsGateway:
         self._lost.count = 0
         try:
             response = call()
-        except TransientAwsError as exc:
+        except DlqctlError as exc:  # also AccessDenied after a lost answer: it may have acted
             exc.lost_answers = max(exc.lost_answers, self._lost.count)
             raise
         return response, self._lost.count

@@ -125,7 +125,7 @@ class Mover:
                 result = target.send_batch(
                     url, [{"Id": i, **item.send_entry} for i, item in pending.items()]
                 )
-            except TransientAwsError as exc:
+            except DlqctlError as exc:
                 _count_lost(ambiguous, pending, exc.lost_answers)
                 raise
             _count_lost(ambiguous, pending, result.lost_answers)  # botocore's own retries
@@ -159,7 +159,7 @@ class Mover:
                 result = sqs.delete_batch(
                     url, [(i, item.receipt_handle) for i, item in pending.items()]
                 )
-            except TransientAwsError as exc:
+            except DlqctlError as exc:
                 _count_lost(lost, pending, exc.lost_answers)
                 raise
             _count_lost(lost, pending, result.lost_answers)
