@@ -27,9 +27,9 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from dlqctl.aws.sqs import SQS_BATCH_MAX, RawMessage
 from dlqctl.core.feed import FileFeed, QueueFeed
@@ -86,6 +86,17 @@ class Action(Protocol):
 
     def journal_fields(self, batch: list[Work], outcome: BatchOutcome) -> dict[str, Any]:
         """What the journal's `batch` record says about this batch."""
+
+
+class OrderedAction(Action, Protocol):
+    """An action whose order matters (FIFO copies): it sends wave after wave, and
+    deletes all that was sent once the round's last wave is out."""
+
+    def send(self, batch: list[Work]) -> BatchOutcome:
+        """Send one batch (thread-safe); `finish` deletes what it sent."""
+
+    def finish(self, batch: list[Work], outcome: BatchOutcome) -> None:
+        """Delete from the source what `send` confirmed (thread-safe)."""
 
 
 @dataclass
@@ -192,6 +203,8 @@ class Engine:
         # Copied but not deleted: if seen again, never copy twice.
         self._copied_not_deleted: set[str] = set()
         self._pool = ThreadPoolExecutor(max(1, pace.lanes), thread_name_prefix="lane")
+        # FIFO: batches sent in this round's waves, deleted once its last wave is out.
+        self._unfinished: list[tuple[list[Work], BatchOutcome]] = []
         self.watch: Callable[[], str | None] = lambda: None  # the breaker, between rounds
 
     @property
@@ -293,9 +306,19 @@ class Engine:
                     if self.stop.is_set():
                         self.stopped_because = stop_reason(self.stop)
                     if self.stopped_because is not None:
-                        return
+                        break
                     self._move_round(round_)
                     self.stopped_because = self.stopped_because or self.watch()
+                if self.stopped_because is not None:
+                    break
+        except BaseException:
+            self._finish_round()  # what went out is deleted and recorded, then the error
+            raise
+        else:
+            fatal = self._finish_round()
+            if fatal is not None:
+                self.stopped_because = self.stopped_because or f"error: {fatal.message}"
+                raise fatal
         finally:
             self._leave(item for item in work if not item.done)
 
@@ -361,28 +384,24 @@ class Engine:
         if self.journal:  # intent first: a crash mid-send is still on record
             for batch in round_:
                 self.journal.record("sending", message_ids=[w.message_id for w in batch])
-        futures = [self._pool.submit(self.action.move, batch) for batch in round_]
+        ordered = cast(OrderedAction, self.action) if self.action.ordered else None
+        call = ordered.send if ordered else self.action.move
+        outcomes, interrupted = self._gather([self._pool.submit(call, batch) for batch in round_])
         fatal: DlqctlError | None = None
-        interrupted: BaseException | None = None
-        outcomes: list[BatchOutcome | BaseException] = []
-        for future in futures:  # wait for every lane before recording or raising
-            while True:
-                try:
-                    outcomes.append(future.result())
-                except BaseException as exc:
-                    if future.done() and future.exception() is exc:
-                        outcomes.append(exc)  # the lane's own error: recorded, raised below
-                    else:  # raised here while waiting (Ctrl-C): the lane's batch is in the air
-                        interrupted = interrupted or exc
-                        continue
-                break
         unexpected: BaseException | None = None
         for batch, outcome in zip(round_, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 unexpected = unexpected or outcome
                 self._leave(batch, why=f"its outcome is unknown (it may have been sent): {outcome}")
                 continue
-            self._record(batch, outcome)
+            if ordered:
+                # The next wave must know now which groups stopped; the batch is recorded
+                # once its delete is done, at the end of the round.
+                for failure in outcome.failed:
+                    self._break(by_entry_group(batch, failure.message_id))
+                self._unfinished.append((batch, outcome))
+            else:
+                self._record(batch, outcome)
             fatal = fatal or outcome.fatal
         if interrupted is not None:
             raise interrupted
@@ -391,6 +410,47 @@ class Engine:
         if fatal is not None:
             self.stopped_because = f"error: {fatal.message}"
             raise fatal
+
+    def _gather(
+        self, futures: list[Future[BatchOutcome]]
+    ) -> tuple[list[BatchOutcome | BaseException], BaseException | None]:
+        """Every lane's outcome (or its own error), waiting for all of them; and what was
+        raised here meanwhile (Ctrl-C), to raise once every lane is recorded."""
+        outcomes: list[BatchOutcome | BaseException] = []
+        interrupted: BaseException | None = None
+        for future in futures:
+            while True:
+                try:
+                    outcomes.append(future.result())
+                except BaseException as exc:
+                    if future.done() and future.exception() is exc:
+                        outcomes.append(exc)  # the lane's own error: recorded, raised later
+                    else:  # raised here while waiting: the lane's batch is in the air
+                        interrupted = interrupted or exc
+                        continue
+                break
+        return outcomes, interrupted
+
+    def _finish_round(self) -> DlqctlError | None:
+        """FIFO: delete what this round's waves sent (in parallel), record each batch;
+        the first fatal error a delete met."""
+        unfinished, self._unfinished = self._unfinished, []
+        if not unfinished:
+            return None
+        ordered = cast(OrderedAction, self.action)
+        results, interrupted = self._gather(
+            [self._pool.submit(_finished, ordered, batch, outcome) for batch, outcome in unfinished]
+        )
+        fatal: DlqctlError | None = None
+        for (batch, outcome), result in zip(unfinished, results, strict=True):
+            if isinstance(result, BaseException):
+                self._leave(batch, why=f"sent, but its delete's outcome is unknown: {result}")
+                continue
+            self._record(batch, outcome)
+            fatal = fatal or outcome.fatal
+        if interrupted is not None:
+            raise interrupted
+        return fatal
 
     def _still_holding(self, round_: list[list[Work]]) -> list[list[Work]]:
         """Renew the holds if due; what lost its hold is not sent (SQS may hand it to
@@ -488,6 +548,11 @@ class Engine:
             remaining -= step
             if queue:
                 self._lose(queue.renew_if_due())
+
+
+def _finished(action: OrderedAction, batch: list[Work], outcome: BatchOutcome) -> BatchOutcome:
+    action.finish(batch, outcome)
+    return outcome
 
 
 def by_entry_group(batch: list[Work], message_id: str) -> str | None:

@@ -105,14 +105,23 @@ class Mover:
         self.retry = retry or RetryPolicy()
 
     def move(self, target: SqsGateway, target_url: str, batch: list[Outgoing]) -> BatchOutcome:
-        outcome = BatchOutcome()
-        by_id = {item.entry_id: item for item in batch}
-        self._send(target, target_url, by_id, outcome)
-        # Whatever the target confirmed leaves the source, even when a later attempt failed
-        # for good: a copy left behind in both queues would be an uncounted duplicate.
-        if outcome.sent and self.source:
-            self.delete({i: by_id[i] for i in outcome.sent}, outcome)
+        outcome = self.send(target, target_url, batch)
+        self.delete_sent(batch, outcome)
         return outcome
+
+    def send(self, target: SqsGateway, target_url: str, batch: list[Outgoing]) -> BatchOutcome:
+        """The send half of `move`: its outcome is to be finished by `delete_sent`."""
+        outcome = BatchOutcome()
+        self._send(target, target_url, {item.entry_id: item for item in batch}, outcome)
+        return outcome
+
+    def delete_sent(self, batch: list[Outgoing], outcome: BatchOutcome) -> None:
+        """Delete from the source what the target confirmed, even when a later attempt
+        failed for good: a copy left behind in both queues would be an uncounted
+        duplicate."""
+        if outcome.sent and self.source:
+            by_id = {item.entry_id: item for item in batch}
+            self.delete({i: by_id[i] for i in outcome.sent}, outcome)
 
     def _send(
         self, target: SqsGateway, url: str, by_id: dict[str, Outgoing], outcome: BatchOutcome

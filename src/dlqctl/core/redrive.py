@@ -136,6 +136,13 @@ class CopyAction:
         target = self.targets[batch[0].target_key]
         return self.mover.move(target.sqs, target.info.url, [w.outgoing for w in batch])
 
+    def send(self, batch: list[Work]) -> BatchOutcome:
+        target = self.targets[batch[0].target_key]
+        return self.mover.send(target.sqs, target.info.url, [w.outgoing for w in batch])
+
+    def finish(self, batch: list[Work], outcome: BatchOutcome) -> None:
+        self.mover.delete_sent([w.outgoing for w in batch], outcome)
+
     def journal_fields(self, batch: list[Work], outcome: BatchOutcome) -> dict[str, Any]:
         by_entry = {w.outgoing.entry_id: w for w in batch}
         return {
