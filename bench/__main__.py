@@ -3,6 +3,11 @@
 Each measurement runs in a fresh subprocess (bench/run.py) so peak RSS is its own; they
 run one after another so none competes with another for the machine's two cores.
 
+Besides scan, redrive and export (each against the baselines): a whole FIFO DLQ in 50
+groups redriven in one run (fifo), a standard redrive of 100,000 messages with the
+simulator in its own process so that peak RSS is dlqctl's (stream; --million adds a run
+of 1,000,000, 25 minutes here), and --max-messages 1 and 25 on a deep DLQ (cap).
+
 The naive baseline pays a full round trip per message (2–3 per message at 20 ms): over a
 100,000-message queue it would run for more than an hour. So the baselines handle a
 sample of each queue — the same queue, at the same depth — and their rates (requests per
@@ -27,17 +32,37 @@ from pathlib import Path
 from typing import Any
 
 from bench import report
-from bench.scenarios import SCENARIOS
+from bench.scenarios import CAPS, SCENARIOS
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 
 # Sizes: the issue's for a full run; a tenth or so with --quick. The samples are sized so
-# a full run stays under ~10 minutes on 2 cores at 20 ms per request.
+# a full run stays under ~15 minutes on 2 cores at 20 ms per request. `cap` is the depth
+# of the DLQ the --max-messages runs take from.
 SIZES = {
-    "full": {"scan": 100_000, "redrive": 10_000, "export": 10_000, "naive": 200, "batched": 1_000},
-    "quick": {"scan": 5_000, "redrive": 1_000, "export": 1_000, "naive": 100, "batched": 500},
+    "full": {
+        "scan": 100_000,
+        "redrive": 10_000,
+        "export": 10_000,
+        "fifo": 10_000,
+        "stream": 100_000,
+        "cap": 10_000,
+        "naive": 200,
+        "batched": 1_000,
+    },
+    "quick": {
+        "scan": 5_000,
+        "redrive": 1_000,
+        "export": 1_000,
+        "fifo": 1_000,
+        "stream": 20_000,
+        "cap": 1_000,
+        "naive": 100,
+        "batched": 500,
+    },
 }
+MILLION = 1_000_000
 # CPU per message also rises with the wait between requests (caches and clocks cool down
 # while a lane sleeps), so dlqctl runs once more without waits: its CPU cost when busy,
 # and the most one lane can do with the CPU it has. Per message, so a smaller queue will do.
@@ -47,17 +72,49 @@ FAULTS = ("throttle_rate", "error_rate", "ambiguous_rate", "entry_failure_rate")
 
 def plan(args: argparse.Namespace) -> list[dict[str, Any]]:
     sizes = args.sizes
-    runs = []
+    runs: list[dict[str, Any]] = []
+    sim_process = True if args.sim_process else None  # None: as each scenario says
     for scenario in args.scenarios:
         depth = sizes[scenario]
-        for concurrency in args.sweep or [args.concurrency]:
-            runs.append(
-                {"scenario": scenario, "impl": "dlqctl", "depth": depth, "concurrency": concurrency}
-            )
+        if scenario == "cap":
+            for cap in CAPS:
+                runs.append(
+                    {
+                        "scenario": scenario,
+                        "impl": "dlqctl",
+                        "depth": depth,
+                        "work": cap,
+                        "concurrency": args.concurrency,
+                        "sim_process": sim_process,
+                    }
+                )
+            continue
+        depths = [depth] + ([MILLION] if scenario == "stream" and args.million else [])
+        for each in depths:
+            for concurrency in args.sweep or [args.concurrency]:
+                runs.append(
+                    {
+                        "scenario": scenario,
+                        "impl": "dlqctl",
+                        "depth": each,
+                        "concurrency": concurrency,
+                        "sim_process": sim_process,
+                    }
+                )
+        if not SCENARIOS[scenario].baselines:
+            continue
         for impl in ("naive", "batched"):
             work = min(depth, sizes[impl])
-            runs.append({"scenario": scenario, "impl": impl, "depth": depth, "work": work})
-        if not args.no_hot_cpu:
+            runs.append(
+                {
+                    "scenario": scenario,
+                    "impl": impl,
+                    "depth": depth,
+                    "work": work,
+                    "sim_process": sim_process,
+                }
+            )
+        if SCENARIOS[scenario].hot_cpu and not args.no_hot_cpu:
             hot_depth = min(depth, HOT_CPU_DEPTH)
             runs.append(
                 {
@@ -66,6 +123,7 @@ def plan(args: argparse.Namespace) -> list[dict[str, Any]]:
                     "depth": hot_depth,
                     "concurrency": args.concurrency,
                     "latency_ms": 0.0,
+                    "sim_process": sim_process,
                 }
             )
     return runs
@@ -75,8 +133,11 @@ def run_one(spec: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     argv = [sys.executable, "-m", "bench.run"]
     spec = {"latency_ms": args.latency_ms, **spec}
     for key, value in spec.items():
-        if value is not None:
-            argv += [f"--{key.replace('_', '-')}", str(value)]
+        flag = f"--{key.replace('_', '-')}"
+        if isinstance(value, bool):
+            argv.append(flag if value else f"--no-{key.replace('_', '-')}")
+        elif value is not None:
+            argv += [flag, str(value)]
     for fault in FAULTS:
         argv += [f"--{fault.replace('_', '-')}", str(getattr(args, fault))]
     # No profile, endpoint or DLQCTL_* setting of this machine may reach the run.
@@ -121,13 +182,13 @@ def _sizes(text: str) -> dict[str, int]:
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small queues: about a minute")
+    parser.add_argument("--quick", action="store_true", help="small queues: about 1½ minutes")
     parser.add_argument("--latency-ms", type=float, default=20.0, help="per request (20)")
     parser.add_argument(
         "--scenarios",
         type=lambda text: text.split(","),
         default=list(SCENARIOS),
-        help="comma-separated: scan,redrive,export",
+        help="comma-separated, of: " + ",".join(SCENARIOS),
     )
     parser.add_argument(
         "--concurrency",
@@ -139,6 +200,16 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--sweep",
         type=lambda text: [int(n) for n in text.split(",")],
         help="run dlqctl at each of these lane counts, e.g. 1,2,4,8",
+    )
+    parser.add_argument(
+        "--million",
+        action="store_true",
+        help="also redrive 1,000,000 messages in the stream scenario (25 minutes here)",
+    )
+    parser.add_argument(
+        "--sim-process",
+        action="store_true",
+        help="run the simulator in a process of its own for every scenario (stream always does)",
     )
     parser.add_argument("--throttle-rate", type=float, default=0.0, help="fault injection")
     parser.add_argument("--error-rate", type=float, default=0.0, help="5xx, fault injection")
@@ -152,7 +223,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         default={},
         metavar="KEY=N,…",
         help="override queue depths and samples, e.g. scan=20000,naive=100 "
-        "(keys: scan, redrive, export, naive, batched)",
+        f"(keys: {', '.join(SIZES['full'])})",
     )
     parser.add_argument(
         "--no-hot-cpu", action="store_true", help="skip the extra dlqctl runs without waits"
@@ -201,43 +272,62 @@ def measure_all(args: argparse.Namespace) -> None:
         row = run_one(spec, args)
         (hot if "latency_ms" in spec else rows).append(row)
         status = "ok" if row["ok"] else f"CHECK FAILED {row['checks']}"
-        print(f"{row['wall_s']:.1f} s, {row['msg_per_s']:,.0f} msg/s, {status}", flush=True)
+        print(
+            f"{row['wall_s']:.1f} s, {row['msg_per_s']:,.0f} msg/s, "
+            f"load {row['load_1m'][0]:.1f}–{row['load_1m'][1]:.1f}, {status}",
+            flush=True,
+        )
     report.add_ratios(rows)
+    elapsed = time.monotonic() - started
 
     print(f"\nSimulated SQS at {args.latency_ms:g} ms per request", end="")
     faults = {k: getattr(args, k) for k in FAULTS}
     print(f", faults {faults}" if any(faults.values()) else ", no faults", end="")
     print(f"; {os.cpu_count()} CPUs; dlqctl from the {args.measured}", end="")
-    print(f"; {time.monotonic() - started:.0f} s in all.\n")
-    print(report.table(rows))
-    print(
-        "\nreq/msg counts every SQS request (retries too) over messages handled; CPU is the "
-        "process's\nCPU minus the simulator's own; peak RSS is ru_maxrss of a fresh process "
-        "per row and\nincludes the simulator's queue store "
-        f"({max(r['simulator_store_mib'] for r in rows):.0f} MiB at most). "
-        "Baselines marked 'sample' handled that many\nmessages of the same queue; their "
-        "rates are per message. ×naive and ×batched are dlqctl's\nmsg/s over theirs. "
-        "Request floors: "
-        + ", ".join(f"{s.name} {s.floor}" for s in SCENARIOS.values() if s.name in args.scenarios)
-        + " per message.\n"
-    )
+    print(f"; {elapsed:.0f} s in all.")
+    print(report.load_text(rows + hot) + "\n")
+    main_rows = [r for r in rows if r["scenario"] in report.MAIN_SCENARIOS]
+    if main_rows:
+        print(report.table(main_rows))
+        print(
+            "\nreq/msg counts every SQS request (retries too) over messages handled; CPU is "
+            "the process's\nCPU minus the simulator's own; peak RSS is ru_maxrss of a fresh "
+            "process per row and\nincludes the simulator's queue store "
+            f"({max(r['simulator_store_mib'] for r in main_rows):.0f} MiB at most). "
+            "Baselines marked 'sample' handled that many\nmessages of the same queue; their "
+            "rates are per message. ×naive and ×batched are dlqctl's\nmsg/s over theirs. "
+            "Request floors: "
+            + ", ".join(
+                f"{s.name} {s.floor}"
+                for s in SCENARIOS.values()
+                if s.name in args.scenarios and s.name in report.MAIN_SCENARIOS
+            )
+            + " per message.\n"
+        )
     if hot:
         print("Without waits (0 ms per request): dlqctl's CPU when busy, and one lane's ceiling.\n")
         print(report.hot_table(hot), "\n")
+    for title, render in report.EXTRA_TABLES:
+        text = render(rows)
+        if text:
+            print(f"{title}\n\n{text}\n")
     results = report.target_results(rows)
-    print("Targets (issue 6):")
+    print("Targets:")
     print(report.targets_text(results))
     parameters = {
         "latency_ms": args.latency_ms,
         "sizes": args.sizes,
+        "million": args.million,
         "concurrency": args.concurrency,
         "sweep": args.sweep,
+        "sim_process": args.sim_process,
         "dlqctl_measured": args.measured,
         **faults,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     document = report.document(rows, parameters)
     document["without_waits"] = hot
+    document["elapsed_s"] = round(elapsed, 1)
     args.out.write_text(json.dumps(document, indent=2) + "\n")
     print(f"\nwrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
     if not all(row["ok"] for row in rows + hot):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dlqctl import Dlqctl, Settings
+
 try:  # since the streaming engine; before it, core/redrive.py (for --dlqctl-rev)
     from dlqctl.core.guardrails import RedriveOptions
 except ImportError:  # pragma: no cover
@@ -22,7 +23,15 @@ except ImportError:  # pragma: no cover
 NAME = "concurrency"
 
 # The API method each scenario calls (export goes through Dlqctl._archive's keywords).
-CALLS = {"scan": Dlqctl.inspect, "redrive": Dlqctl.redrive, "export": Dlqctl._archive}
+CALLS = {
+    "scan": Dlqctl.inspect,
+    "redrive": Dlqctl.redrive,
+    "export": Dlqctl._archive,
+    "fifo": Dlqctl.redrive,
+    "stream": Dlqctl.redrive,
+    "cap": Dlqctl.redrive,
+}
+REDRIVES = {"redrive", "fifo", "stream", "cap"}
 
 
 @dataclass(frozen=True)
@@ -44,7 +53,7 @@ def settings_default() -> Any:
 def detect(scenario: str, requested: int | None) -> Lanes:
     in_settings = NAME in Settings.model_fields
     in_call = NAME in inspect.signature(CALLS[scenario]).parameters
-    in_options = scenario == "redrive" and NAME in {
+    in_options = scenario in REDRIVES and NAME in {
         f.name for f in dataclasses.fields(RedriveOptions)
     }
     if requested is None:
