@@ -203,6 +203,8 @@ class Engine:
         # Copied but not deleted: if seen again, never copy twice.
         self._copied_not_deleted: set[str] = set()
         self._pool = ThreadPoolExecutor(max(1, pace.lanes), thread_name_prefix="lane")
+        # `batch` journal records of the round, written together (one fsync) by _flush.
+        self._recorded: list[dict[str, Any]] = []
         # FIFO: batches sent in this round's waves, deleted once its last wave is out.
         self._unfinished: list[tuple[list[Work], BatchOutcome]] = []
         self.watch: Callable[[], str | None] = lambda: None  # the breaker, between rounds
@@ -381,9 +383,10 @@ class Engine:
         round_ = self._still_holding(round_)
         if not round_:
             return
-        if self.journal:  # intent first: a crash mid-send is still on record
-            for batch in round_:
-                self.journal.record("sending", message_ids=[w.message_id for w in batch])
+        if self.journal:  # intent first, one fsync a round: a crash mid-send is on record
+            self.journal.record_all(
+                "sending", [{"message_ids": [w.message_id for w in batch]} for batch in round_]
+            )
         ordered = cast(OrderedAction, self.action) if self.action.ordered else None
         call = ordered.send if ordered else self.action.move
         outcomes, interrupted = self._gather([self._pool.submit(call, batch) for batch in round_])
@@ -403,6 +406,7 @@ class Engine:
             else:
                 self._record(batch, outcome)
             fatal = fatal or outcome.fatal
+        self._flush()
         if interrupted is not None:
             raise interrupted
         if unexpected is not None:
@@ -448,9 +452,16 @@ class Engine:
                 continue
             self._record(batch, outcome)
             fatal = fatal or outcome.fatal
+        self._flush()
         if interrupted is not None:
             raise interrupted
         return fatal
+
+    def _flush(self) -> None:
+        """Make the round's batch records durable, before anything else is sent."""
+        records, self._recorded = self._recorded, []
+        if self.journal:
+            self.journal.record_all("batch", records)
 
     def _still_holding(self, round_: list[list[Work]]) -> list[list[Work]]:
         """Renew the holds if due; what lost its hold is not sent (SQS may hand it to
@@ -505,7 +516,7 @@ class Engine:
             if failure.stage == "send":
                 self._break(by_entry_group(batch, failure.message_id))
         if self.journal:
-            self.journal.record("batch", **self.action.journal_fields(batch, outcome))
+            self._recorded.append(self.action.journal_fields(batch, outcome))
         if self.on_progress:
             self.on_progress(self.processed, self.progress_total)
 

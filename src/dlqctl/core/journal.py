@@ -54,15 +54,30 @@ class Journal:
 
     def record(self, kind: str, **fields: Any) -> None:
         """Append one record and make it durable before returning."""
-        entry = {
-            "time": datetime.now(UTC).isoformat(),
-            "run_id": self.run_id,
-            "kind": kind,
-            "user": self.user,
-            "host": self.host,
-            **fields,
-        }
-        line = json.dumps(entry, ensure_ascii=False, default=str) + "\n"
+        self.record_all(kind, [fields])
+
+    def record_all(self, kind: str, records: list[dict[str, Any]]) -> None:
+        """Append several records of one kind with a single fsync: a round's batches
+        become durable together, before the round after them starts."""
+        if not records:
+            return
+        now = datetime.now(UTC).isoformat()
+        lines = "".join(
+            json.dumps(
+                {
+                    "time": now,
+                    "run_id": self.run_id,
+                    "kind": kind,
+                    "user": self.user,
+                    "host": self.host,
+                    **fields,
+                },
+                ensure_ascii=False,
+                default=str,
+            )
+            + "\n"
+            for fields in records
+        )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -71,7 +86,7 @@ class Journal:
                 f"cannot write the audit journal {self.path}: {exc.strerror}; pass --journal PATH"
             ) from None
         try:
-            os.write(fd, line.encode("utf-8"))
+            os.write(fd, lines.encode("utf-8"))
             os.fsync(fd)
         finally:
             os.close(fd)
