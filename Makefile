@@ -60,8 +60,9 @@ synth: $(STAMP)
 infra-test: $(STAMP)
 	$(BIN)/python -m pytest -q tests/infra
 
-## make bench: scenarios on a simulated SQS, dlqctl against two boto3 baselines (~10 min);
-## never part of `make test`. `make bench BENCH_ARGS=--quick` for about a minute.
+## make bench: scenarios on a simulated SQS, dlqctl against two boto3 baselines (~8 min);
+## never part of `make test`. `make bench BENCH_ARGS=--quick` for about a minute and a
+## half; `BENCH_ARGS=--million` adds the 1,000,000-message redrive (~25 min more).
 .PHONY: bench
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
