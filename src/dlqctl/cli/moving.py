@@ -52,6 +52,8 @@ def drive(inv: Invocation, run: RunCall, *, verb: str) -> None:
     """Plan (dry run, or before the prompt), confirm, run, report, exit with its code."""
 
     def confirm(plan: RedriveReport) -> bool:
+        if bar is not None:
+            bar.pause()  # the look's bar off the screen: the prompt gets a clean line
         show(inv.out, plan, summary_only=True)
         inv.out.note(
             f"the {verb} re-selects with the same filters and caps as it goes: if the DLQ "
@@ -66,12 +68,12 @@ def drive(inv: Invocation, run: RunCall, *, verb: str) -> None:
     streams = inv.out.format is OutputFormat.ndjson and inv.values.get("dry_run")
     # The handlers stay until the report is out: a late Ctrl-C must not cut it short.
     with graceful_interrupt(inv.out) as stop:
-        with inv.out.progress(verb) as on_progress:
+        with inv.out.progress(verb) as bar:
             report = run(
                 Hooks(
                     confirm=confirm if asks else None,
                     stop=stop,
-                    on_progress=on_progress,
+                    on_progress=bar,
                     on_planned=(lambda planned: inv.out.emit_lines([planned])) if streams else None,
                 )
             )

@@ -16,8 +16,6 @@ from rich.console import Console, RenderableType
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from dlqctl.core.scan import ProgressCallback
-
 PROGRESS_DELAY_S = 0.5
 
 
@@ -85,7 +83,7 @@ class Output:
         self.err.print(f"dlqctl: error: {text}", style="bold red", markup=False, soft_wrap=True)
 
     @contextmanager
-    def progress(self, description: str) -> Iterator[ProgressCallback | None]:
+    def progress(self, description: str) -> Iterator[ProgressBar | None]:
         """A progress bar on stderr once work takes more than a moment.
 
         Silent when stderr is not a terminal or the output is for scripts.
@@ -93,27 +91,41 @@ class Output:
         if not (self.for_people and self.err.is_terminal):
             yield None
             return
-        bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=self.err,
-            transient=True,
-        )
-        started = time.monotonic()
-        task: list[Any] = []
-
-        def update(done: int, total: int) -> None:
-            if not task:
-                if time.monotonic() - started < PROGRESS_DELAY_S:
-                    return
-                bar.start()
-                task.append(bar.add_task(description, total=total or None))
-            bar.update(task[0], completed=done, total=max(total, done) or None)
-
+        bar = ProgressBar(self.err, description)
         try:
-            yield update
+            yield bar
         finally:
-            if task:
-                bar.stop()
+            bar.pause()
+
+
+class ProgressBar:
+    """Called as `bar(done, total)`; starts only once work takes more than a moment.
+    `pause()` takes it off the screen (before a prompt); the next call brings it back."""
+
+    def __init__(self, console: Console, description: str) -> None:
+        self.console = console
+        self.description = description
+        self.started = time.monotonic()
+        self._bar: Progress | None = None
+        self._task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            if time.monotonic() - self.started < PROGRESS_DELAY_S:
+                return
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task(self.description, total=total or None)
+        self._bar.update(self._task, completed=done, total=max(total, done) or None)
+
+    def pause(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None

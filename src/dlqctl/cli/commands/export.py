@@ -173,13 +173,15 @@ def _archive(
     def confirm(count: int) -> bool:
         if inv.values.get("yes"):
             return True
+        if bar is not None:
+            bar.pause()  # the look's bar off the screen: the prompt gets a clean line
         kept = f" (archived in {out})" if out else " with no archive"
         with plain_interrupts():
             return typer.confirm(
                 f"Delete {count} messages from {name}{kept}?", default=False, err=True
             )
 
-    with graceful_interrupt(inv.out) as stop, inv.out.progress(f"scanning {name}") as on_progress:
+    with graceful_interrupt(inv.out) as stop, inv.out.progress(f"scanning {name}") as bar:
         run = inv.api.purge if purging else functools.partial(inv.api.export, delete=delete)
         report = run(
             name,
@@ -192,7 +194,7 @@ def _archive(
             journal=inv.values.get("journal"),
             stop=stop,
             max_scan=inv.values.get("max_scan"),
-            on_progress=on_progress,
+            on_progress=bar,
         )
     inv.out.report(report, lambda: archive_view(report), report.warnings)
     code = exit_code(report)
