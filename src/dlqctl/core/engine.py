@@ -25,7 +25,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -113,19 +113,26 @@ class Tally:
 
 
 class SentIds:
-    """The newest copies' message ids, in bounded memory."""
+    """The newest copies' message ids, in bounded memory: each kept as its 64-bit hash
+    (a third of the string's footprint). A collision could only make a message of the
+    DLQ look like a copy that came back, which leaves it in the DLQ: the safe side."""
 
     def __init__(self, limit: int = SENT_IDS_REMEMBERED) -> None:
         self.limit = limit
-        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._hashes: set[int] = set()
+        self._order: deque[int] = deque()
 
     def add(self, message_id: str) -> None:
-        self._ids[message_id] = None
-        if len(self._ids) > self.limit:
-            self._ids.popitem(last=False)
+        key = hash(message_id)
+        if key in self._hashes:
+            return
+        self._hashes.add(key)
+        self._order.append(key)
+        if len(self._order) > self.limit:
+            self._hashes.discard(self._order.popleft())
 
     def __contains__(self, message_id: object) -> bool:
-        return message_id in self._ids
+        return hash(message_id) in self._hashes
 
 
 @dataclass
