@@ -35,6 +35,7 @@ from dlqctl.core.inspect import InspectTally
 from dlqctl.core.journal import Journal, default_journal_path, recent_runs
 from dlqctl.core.looks import ReceiveCounts, check_looks
 from dlqctl.core.moving import Mover, RetryPolicy
+from dlqctl.core.outcome import all_refused, refused_error
 from dlqctl.core.plan import first, movable
 from dlqctl.core.purge import run_archive
 from dlqctl.core.queues import describe, list_queues, oldest_ages, open_queue
@@ -629,12 +630,8 @@ def _noting(report: RunReport, asked: AskedIds) -> RunReport:
 
 def _refuse_if_all_refused(plan: RedriveReport, options: RedriveOptions) -> RedriveReport:
     """A run (not a dry run) whose every selected message a safety check refused."""
-    if not options.dry_run and plan.failed and not movable(plan):
-        first = plan.failed[0]
-        raise RefusedError(
-            f"all {len(plan.failed)} selected messages were refused, e.g. "
-            f"{first.message_id}: {first.reason}"
-        )
+    if not options.dry_run and all_refused(plan):
+        raise refused_error(plan)
     return plan
 
 

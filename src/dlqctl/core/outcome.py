@@ -5,7 +5,7 @@ The one place that decides both (design §3), for redrive, replay, export and pu
 
 from __future__ import annotations
 
-from dlqctl.errors import ExitCode
+from dlqctl.errors import ExitCode, RefusedError
 from dlqctl.models import ArchiveReport, RedriveReport
 
 # Stop reasons of a run that went as far as it was asked to.
@@ -33,6 +33,20 @@ def journal_outcome(report: RedriveReport | ArchiveReport) -> str:
     return "complete" if _all_done(report) else "partial"
 
 
+def all_refused(report: RedriveReport) -> bool:
+    """Every selected message was refused by a safety check (a plan's or a run's)."""
+    refused = sum(1 for f in report.failed if f.stage == "refused")
+    return report.sent == 0 and 0 < refused == report.selected
+
+
+def refused_error(report: RedriveReport) -> RefusedError:
+    first = next(f for f in report.failed if f.stage == "refused")
+    return RefusedError(
+        f"all {report.selected} selected messages were refused, e.g. "
+        f"{first.message_id}: {first.reason}"
+    )
+
+
 def exit_code(report: RedriveReport | ArchiveReport) -> ExitCode:
     """The exit status a run deserves: 0 only when it did all it was asked to."""
     if isinstance(report, RedriveReport) and report.dry_run:
@@ -43,12 +57,7 @@ def exit_code(report: RedriveReport | ArchiveReport) -> ExitCode:
     reason = report.stopped_because or ""
     if reason.startswith(("canary", "circuit")):
         return ExitCode.REFUSED
-    if (
-        isinstance(report, RedriveReport)
-        and report.failed
-        and report.sent == 0
-        and all(f.stage == "refused" for f in report.failed)
-    ):
+    if isinstance(report, RedriveReport) and all_refused(report):
         return ExitCode.REFUSED
     if not finished(report):
         return ExitCode.PARTIAL  # stopped early (in-flight limit, scan ceiling): some remain

@@ -25,7 +25,7 @@ from dlqctl.core.filters import AskedIds, MessageFilter
 from dlqctl.core.guardrails import RedriveOptions
 from dlqctl.core.journal import Journal
 from dlqctl.core.moving import BatchOutcome, Mover, Outgoing
-from dlqctl.core.outcome import journal_outcome
+from dlqctl.core.outcome import all_refused, journal_outcome, refused_error
 from dlqctl.core.pacing import TokenBucket
 from dlqctl.core.plan import PlanTally
 from dlqctl.core.returns import ReturnDetector
@@ -395,12 +395,8 @@ class Redrive:
                     self.journal.record(
                         "end", outcome=journal_outcome(report), summary=_summary(report)
                     )
-        if error is None and _all_refused(report):
-            first = report.failed[0]
-            error = RefusedError(
-                f"all {len(report.failed)} selected messages were refused, e.g. "
-                f"{first.message_id}: {first.reason}"
-            )
+        if error is None and all_refused(report):
+            error = refused_error(report)
         if isinstance(error, DlqctlError):
             error.report = report
             raise error
@@ -590,14 +586,6 @@ class Redrive:
             holds_lost=tally.holds_lost,
             warnings=warnings,
         )
-
-
-def _all_refused(report: RedriveReport) -> bool:
-    return (
-        bool(report.failed)
-        and report.sent == 0
-        and all(f.stage == "refused" for f in report.failed)
-    )
 
 
 def _ignore(target: Target) -> None:
