@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from dlqctl.aws.ledger import LedgerGateway
 from dlqctl.aws.session import AwsSession
@@ -28,7 +28,7 @@ from dlqctl.core.archive import ExportWriter, read_export, to_raw
 from dlqctl.core.classify import Classifier
 from dlqctl.core.engine import abandon_event
 from dlqctl.core.feed import FileFeed, QueueFeed
-from dlqctl.core.filters import AskedIds, MessageFilter
+from dlqctl.core.filters import MessageFilter
 from dlqctl.core.guardrails import DEFAULT_MAX_MESSAGES, RedriveOptions, check_selection
 from dlqctl.core.iam import policy_for
 from dlqctl.core.inspect import InspectTally
@@ -43,7 +43,7 @@ from dlqctl.core.redact import Redactor
 from dlqctl.core.redrive import Origin, Redrive
 from dlqctl.core.returns import ReturnDetector
 from dlqctl.core.scan import ProgressCallback, Scan, ScanLimits, in_flight_room
-from dlqctl.core.select import Selected, select
+from dlqctl.core.select import RunReport, Selected, SelectionNotes, select
 from dlqctl.core.targets import TargetResolver
 from dlqctl.core.warnings import scan_warnings
 from dlqctl.errors import DlqctlError, RefusedError, UsageError
@@ -64,7 +64,6 @@ from dlqctl.models import (
 )
 
 SortOrder = Literal["oldest", "newest"]
-RunReport = TypeVar("RunReport", RedriveReport, ArchiveReport)
 # How long a run holds what it leaves in the DLQ between renewals (renewed at 60 %): short
 # enough that messages come back soon if dlqctl is killed, long enough for a slow round.
 RUN_HOLD_S = 120
@@ -124,12 +123,12 @@ class Dlqctl:
         sqs, url = open_queue(self.aws, queue)
         info = describe(sqs, url)
         tally = InspectTally(info.retention_s)
-        asked = AskedIds(message_filter or MessageFilter())
+        notes = SelectionNotes(message_filter or MessageFilter())
         with self._scan(sqs, info, max_scan, on_progress, force=force) as scan:
-            for selected in asked.watch(self._select(scan, message_filter)):
+            for selected in self._select(scan, message_filter, notes):
                 tally.add(selected.message)
-        warnings = scan_warnings(info, scan) + _said(asked.warning())
-        return tally.report(info, _coverage(scan, info), warnings)
+        warnings = scan_warnings(info, scan) + notes.warnings()
+        return tally.report(info, notes.coverage(_coverage(scan, info)), warnings)
 
     def peek(
         self,
@@ -152,9 +151,9 @@ class Dlqctl:
         matched = 0
         kept: list[tuple[float, int, DlqMessage]] = []
         sign = 1 if sort == "oldest" else -1
-        asked = AskedIds(message_filter or MessageFilter())
+        notes = SelectionNotes(message_filter or MessageFilter())
         with self._scan(sqs, info, max_scan, on_progress, force=force) as scan:
-            for order, selected in enumerate(asked.watch(self._select(scan, message_filter))):
+            for order, selected in enumerate(self._select(scan, message_filter, notes)):
                 message = selected.message
                 matched += 1
                 # Rank by send time (older = earlier); ties keep the order seen.
@@ -167,10 +166,10 @@ class Dlqctl:
         messages = [entry[2] for entry in sorted(kept, reverse=True)]
         return PeekResult(
             queue=info,
-            coverage=_coverage(scan, info),
+            coverage=notes.coverage(_coverage(scan, info)),
             matched=matched,
             messages=messages,
-            warnings=scan_warnings(info, scan) + _said(asked.warning()),
+            warnings=scan_warnings(info, scan) + notes.warnings(),
         )
 
     def watch(self, queues: Iterable[str | QueueRef]) -> list[QueueInfo]:
@@ -207,15 +206,15 @@ class Dlqctl:
         run = self._redrive(sqs, info, message_filter, options, journal, stop, looks)
         run.preflight()
         if options.dry_run or confirm is not None:
-            looked = AskedIds(message_filter)
+            notes = SelectionNotes(message_filter)
             with self._scan(sqs, info, None, on_progress, force=options.force) as scan:
                 selection = first(
-                    looked.watch(self._select(scan, message_filter)), options.max_messages, scan
+                    self._select(scan, message_filter, notes), options.max_messages, scan
                 )
                 plan = run.plan(
                     selection, lambda: _coverage(scan, info), _streamed(on_planned, options)
                 )
-            plan = _noting(plan, looked)
+            plan = notes.noted(plan)
             if options.dry_run or not movable(plan):
                 return _refuse_if_all_refused(plan, options)
             if confirm is not None and not confirm(plan):
@@ -252,7 +251,7 @@ class Dlqctl:
             message_filter=message_filter,
             resolver=resolver,
             new_feed=lambda: self._feed(sqs, info, options.max_messages),
-            select=lambda raws: self._select_raws(raws, message_filter),
+            select=lambda raws, notes: self._select_raws(raws, message_filter, notes),
             mover=Mover((sqs, info.url), fifo=info.fifo, retry=self._retry(stop)),
             detector=ReturnDetector(
                 sqs,
@@ -335,7 +334,8 @@ class Dlqctl:
         info = describe(sqs, url)
         if delete and confirm is not None:
             with self._scan(sqs, info, max_scan, on_progress, force=force) as scan:
-                count = sum(1 for _ in first(self._select(scan, message_filter), cap, scan))
+                looked = SelectionNotes(message_filter)
+                count = sum(1 for _ in first(self._select(scan, message_filter, looked), cap, scan))
             if not count or not confirm(count):
                 if not count:
                     return self._nothing_to_archive(info, out, _coverage(scan, info))
@@ -344,14 +344,15 @@ class Dlqctl:
         check_looks(info, self.receive_counts.highest(info.arn), force=force)
         writer = ExportWriter(out) if out is not None else None
         run_id = uuid.uuid4().hex[:12]
-        asked = AskedIds(message_filter)
-        report = self._counted(
+        notes = SelectionNotes(message_filter)
+        return self._counted(
             info,
             lambda: run_archive(
                 command=command,
                 source=info.arn,
                 feed=self._feed(sqs, info, cap if delete else 0, max_scan),
-                select=lambda raws: asked.watch(self._select_raws(raws, message_filter)),
+                select=lambda raws: self._select_raws(raws, message_filter, notes),
+                notes=notes,
                 writer=writer,
                 mover=Mover((sqs, info.url), fifo=info.fifo, retry=self._retry(stop))
                 if delete
@@ -366,7 +367,6 @@ class Dlqctl:
                 on_progress=on_progress,
             ),
         )
-        return _noting(report, asked)
 
     def _nothing_to_archive(
         self, info: QueueInfo, out: Path | None, coverage: Coverage
@@ -427,7 +427,7 @@ class Dlqctl:
             message_filter=message_filter,
             resolver=resolver,
             new_feed=new_feed,
-            select=lambda raws: self._select_raws(raws, message_filter),
+            select=lambda raws, notes: self._select_raws(raws, message_filter, notes),
             mover=Mover(None, fifo=target.info.fifo, retry=self._retry(stop)),
             detector=None,
             journal=None if options.dry_run else Journal(journal, run_id=run_id),
@@ -437,14 +437,11 @@ class Dlqctl:
         )
         if options.dry_run or confirm is not None:
             feed = new_feed()
-            looked = AskedIds(message_filter)
+            notes = SelectionNotes(message_filter)
             selection = first(
-                looked.watch(self._select_raws(feed.messages(), message_filter)),
-                options.max_messages,
+                self._select_raws(feed.messages(), message_filter, notes), options.max_messages
             )
-            plan = _noting(
-                run.plan(selection, feed.coverage, _streamed(on_planned, options)), looked
-            )
+            plan = notes.noted(run.plan(selection, feed.coverage, _streamed(on_planned, options)))
             if options.dry_run or not movable(plan):
                 return _refuse_if_all_refused(plan, options)
             if confirm is not None and not confirm(plan):
@@ -587,19 +584,20 @@ class Dlqctl:
         )
 
     def _select_raws(
-        self, raws: Iterable[RawMessage], message_filter: MessageFilter
+        self, raws: Iterable[RawMessage], message_filter: MessageFilter, notes: SelectionNotes
     ) -> Iterator[Selected]:
         return select(
-            raws, classifier=self.classifier(), message_filter=message_filter, clock=self.clock
-        )
-
-    def _select(self, scan: Scan, message_filter: MessageFilter | None) -> Iterable[Selected]:
-        return select(
-            scan.messages(),
+            raws,
             classifier=self.classifier(),
-            message_filter=message_filter or MessageFilter(),
+            message_filter=message_filter,
+            notes=notes,
             clock=self.clock,
         )
+
+    def _select(
+        self, scan: Scan, message_filter: MessageFilter | None, notes: SelectionNotes
+    ) -> Iterable[Selected]:
+        return self._select_raws(scan.messages(), message_filter or MessageFilter(), notes)
 
 
 def _streamed(
@@ -614,18 +612,6 @@ def _streamed(
 
 def _discard(planned: PlannedMessage) -> None:
     pass
-
-
-def _said(warning: str | None) -> list[str]:
-    return [warning] if warning else []
-
-
-def _noting(report: RunReport, asked: AskedIds) -> RunReport:
-    """The report, saying which asked-for message ids were not found."""
-    missing = asked.warning()
-    if missing is None:
-        return report
-    return report.model_copy(update={"warnings": [*report.warnings, missing]})
 
 
 def _refuse_if_all_refused(plan: RedriveReport, options: RedriveOptions) -> RedriveReport:

@@ -128,6 +128,10 @@ class Coverage(_Model):
     # The highest ApproximateReceiveCount seen: a DLQ with its own redrive policy moves a
     # message on once it passes that policy's maxReceiveCount.
     highest_receive_count: int | None = None
+    # Messages a --query or config rule could not be evaluated on (e.g. "150" > 100): they
+    # count as not matching; by reason, most frequent first.
+    unevaluated: int = 0
+    unevaluated_because: dict[str, int] = Field(default_factory=dict)
 
 
 class InspectReport(_Model):

@@ -110,6 +110,24 @@ def test_rules_apply_in_order_to_json_bodies() -> None:
     assert classify([a], rules=rules)[0].source == "rule"
 
 
+def test_a_rule_that_cannot_be_evaluated_does_not_match_and_says_why() -> None:
+    rules = [
+        ErrorTypeRule(when="order.total > `100`", error_type="BigOrder"),
+        ErrorTypeRule(when="order.currency == 'XXX'", error_type="BadCurrency"),
+    ]
+    odd, next_rule, fine = (
+        received({"order": {"total": "150"}}),
+        received({"order": {"total": "150", "currency": "XXX"}}),
+        received({"order": {"total": 150}}),
+    )
+    found = classify([odd, next_rule, fine], rules=rules)
+    assert found[0] == Classification(
+        "Unknown", "none", None, "rule 'order.total > `100`': '>' compares a string with a number"
+    )
+    assert (found[1].error_type, found[1].unevaluated) == ("BadCurrency", None)
+    assert (found[2].error_type, found[2].unevaluated) == ("BigOrder", None)
+
+
 def test_ledger_is_read_once_per_batch() -> None:
     messages = [received({"n": i}) for i in range(5)]
     ledger = FakeLedger({})

@@ -3,6 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dlqctl.core.filters import MessageFilter, build_filter
+from dlqctl.core.jmes import Unevaluable
 from dlqctl.errors import UsageError
 
 from .helpers import received
@@ -34,10 +35,12 @@ def test_min_age_above_max_age_is_refused() -> None:
         build_filter(min_age="2h", max_age="1h")
 
 
-def test_a_body_the_query_cannot_compare_does_not_match_and_does_not_crash() -> None:
+def test_a_body_the_query_cannot_compare_is_unevaluable_and_says_why() -> None:
     f = build_filter(query="order.total > `100`")
-    assert not f.matches_message(received({"order": {"total": "150"}}))  # str > int
-    assert not f.matches_message(received({"order": None}))
+    with pytest.raises(Unevaluable) as raised:
+        f.matches_message(received({"order": {"total": "150"}}))  # str > int
+    assert raised.value.reason == "--query: '>' compares a string with a number"
+    assert not f.matches_message(received({"order": None}))  # a missing field: null
     assert f.matches_message(received({"order": {"total": 150}}))
 
 
@@ -46,7 +49,8 @@ def test_query_keeps_truthy_results_on_json_bodies_only() -> None:
     assert f.matches_message(received({"order": {"total": 150}}))
     assert not f.matches_message(received({"order": {"total": 50}}))
     assert not f.matches_message(received({"other": 1}))
-    assert not f.matches_message(received("order.total > 100, but not json"))
+    with pytest.raises(Unevaluable, match="the body is not JSON"):
+        f.matches_message(received("order.total > 100, but not json"))
 
 
 @pytest.mark.parametrize(
@@ -66,10 +70,16 @@ def test_query_uses_jmespath_truthiness(value: object, kept: bool) -> None:
     assert build_filter(query="v").matches_message(received({"v": value})) is kept
 
 
-def test_query_that_fails_on_a_body_does_not_match_it() -> None:
+def test_query_that_fails_on_a_body_names_the_function_and_the_types() -> None:
     f = build_filter(query="contains(v, 'x')")
-    assert not f.matches_message(received({"v": 5}))
+    with pytest.raises(Unevaluable, match=r"contains\(\) was given a number, expects"):
+        f.matches_message(received({"v": 5}))
     assert f.matches_message(received({"v": "xyz"}))
+
+
+def test_other_conditions_decide_before_the_query_is_evaluated() -> None:
+    f = build_filter(query="order.total > `100`", attributes=["tenant=acme"])
+    assert not f.matches_message(received({"order": {"total": "150"}}))  # no tenant
 
 
 def test_bad_jmespath_is_a_usage_error() -> None:

@@ -19,7 +19,7 @@ from jmespath.parser import ParsedResult
 
 from dlqctl.aws.ledger import LedgerGateway
 from dlqctl.config import ErrorTypeRule
-from dlqctl.core.jmes import compile_expression, search_truthy
+from dlqctl.core.jmes import Unevaluable, compile_expression, search_truthy
 from dlqctl.core.messages import Received
 from dlqctl.models import ErrorSource
 from dlqctl.pipeline import spec
@@ -33,6 +33,8 @@ class Classification:
     error_type: str
     source: ErrorSource
     ledger_status: str | None = None
+    # Why a config rule could not be evaluated on this body, when no rule matched.
+    unevaluated: str | None = None
 
 
 class Classifier:
@@ -49,8 +51,8 @@ class Classifier:
         self.ledger = ledger
         self.worker_timeout_s = worker_timeout_s
         self.clock = clock
-        self._rules: list[tuple[ParsedResult, str]] = [
-            (compile_expression(rule.when, "a config rule"), rule.error_type) for rule in rules
+        self._rules: list[tuple[ParsedResult, ErrorTypeRule]] = [
+            (compile_expression(rule.when, "a config rule"), rule) for rule in rules
         ]
 
     def classify(self, messages: Sequence[Received]) -> list[Classification]:
@@ -73,11 +75,15 @@ class Classifier:
             from_ledger = self._from_ledger(item, now)
             if from_ledger:
                 return Classification(from_ledger, "ledger", status)
+        unevaluated = None
         if message.encoding == "json":
-            for expression, error_type in self._rules:
-                if search_truthy(expression, message.body):
-                    return Classification(error_type, "rule", status)
-        return Classification(UNKNOWN, "none", status)
+            for expression, rule in self._rules:
+                try:
+                    if search_truthy(expression, message.body):
+                        return Classification(rule.error_type, "rule", status)
+                except Unevaluable as exc:  # this rule does not match; the next may
+                    unevaluated = unevaluated or f"rule {rule.when!r}: {exc.reason}"
+        return Classification(UNKNOWN, "none", status, unevaluated)
 
     def _from_ledger(self, item: dict[str, Any], now: float) -> str | None:
         status = item.get(spec.LEDGER_STATUS)

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from jmespath.parser import ParsedResult
 
 from dlqctl.core.durations import parse_duration
-from dlqctl.core.jmes import compile_expression, search_truthy
+from dlqctl.core.jmes import Unevaluable, compile_expression, search_truthy
 from dlqctl.core.messages import Received
 from dlqctl.errors import UsageError
-
-if TYPE_CHECKING:  # select.py imports this module
-    from dlqctl.core.select import Selected
 
 
 @dataclass(frozen=True)
@@ -58,20 +54,30 @@ class MessageFilter:
         return bool(self.error_types or self.exclude_error_types)
 
     def matches_message(self, message: Received) -> bool:
-        """The conditions that need no error type, checked before any ledger read."""
+        """The conditions that need no error type, checked before any ledger read; the
+        body query last, so only messages it alone decides can be unevaluable."""
         if self.message_ids and message.message_id not in self.message_ids:
             return False
         if self.min_age_s is not None and message.age_s < self.min_age_s:
             return False
         if self.max_age_s is not None and message.age_s > self.max_age_s:
             return False
-        if self._compiled is not None and not (
-            message.encoding == "json" and search_truthy(self._compiled, message.body)
+        if not all(
+            _attribute_value(message, name) == value for name, value in self.attributes.items()
         ):
             return False
-        return all(
-            _attribute_value(message, name) == value for name, value in self.attributes.items()
-        )
+        return self._compiled is None or self._query_matches(message)
+
+    def _query_matches(self, message: Received) -> bool:
+        """Raises Unevaluable when --query cannot be evaluated on this body: the caller
+        counts it (and treats it as not matching)."""
+        assert self._compiled is not None
+        if message.encoding != "json":
+            raise Unevaluable("--query: the body is not JSON")
+        try:
+            return search_truthy(self._compiled, message.body)
+        except Unevaluable as exc:
+            raise Unevaluable(f"--query: {exc.reason}") from None
 
     def matches_error_type(self, error_type: str) -> bool:
         if self.error_types and error_type not in self.error_types:
@@ -128,31 +134,6 @@ def _read_ids(path: Path) -> set[str]:
     if not ids:
         raise UsageError(f"--message-ids-from {path} names no message id: one id a line")
     return ids
-
-
-class AskedIds:
-    """Which of the message ids asked for (--message-id) a command found, so it can say
-    which it did not."""
-
-    def __init__(self, message_filter: MessageFilter) -> None:
-        self.asked = message_filter.message_ids
-        self.found: set[str] = set()
-
-    def watch(self, selection: Iterable[Selected]) -> Iterator[Selected]:
-        for chosen in selection:
-            if self.asked:
-                self.found.add(chosen.message.message_id)
-            yield chosen
-
-    def warning(self) -> str | None:
-        missing = sorted(self.asked - self.found)
-        if not missing:
-            return None
-        shown = ", ".join(missing[:5]) + (", …" if len(missing) > 5 else "")
-        return (
-            f"{len(missing)} of the {len(self.asked)} message ids asked for were not found "
-            f"(not in the DLQ, not reached, or filtered out): {shown}"
-        )
 
 
 def _parse_attribute(text: str) -> tuple[str, str]:

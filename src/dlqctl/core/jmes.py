@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import jmespath
-from jmespath.exceptions import JMESPathError
+from jmespath.exceptions import JMESPathError, JMESPathTypeError
 from jmespath.functions import Functions
 from jmespath.parser import ParsedResult
 
@@ -41,18 +42,60 @@ def describe(exc: JMESPathError) -> str:
     return f"{message} at position {position}" if position is not None else message
 
 
+class Unevaluable(Exception):
+    """An expression that fails on one document: bad data in one message, not bad input."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def search_truthy(expression: ParsedResult, document: Any) -> bool:
     """JMESPath's own truth: empty strings, lists and objects, false and null are false.
 
-    Unlike Python, 0 is true. An expression that fails on this document (a function given
-    the wrong type, or a comparison jmespath leaves to Python, such as "150" > 100, which
-    raises TypeError) is false for it, not an error for the whole scan: one odd body is
-    bad data, not bad input.
+    Unlike Python, 0 is true. A missing field is null, so false. An expression that fails
+    on this document (a function given the wrong type, or a comparison jmespath leaves to
+    Python, such as "150" > 100, which raises TypeError) raises Unevaluable, so the caller
+    can count it as not matching instead of ending a whole scan.
     """
     try:
         result = expression.search(document)
-    except (JMESPathError, TypeError, ValueError):
-        return False
+    except JMESPathTypeError as exc:
+        expected = " or ".join(_type_name(t) for t in exc.expected_types)
+        raise Unevaluable(
+            f"{exc.function_name}() was given a {_type_name(exc.actual_type)}, expects {expected}"
+        ) from None
+    except TypeError as exc:
+        raise Unevaluable(_comparison(str(exc))) from None
+    except (JMESPathError, ValueError) as exc:
+        raise Unevaluable(str(exc).splitlines()[0]) from None
     if result is None or result is False:
         return False
     return not (isinstance(result, str | list | dict) and len(result) == 0)
+
+
+# Python's names for JSON's types, as jmespath sometimes reports them.
+_JSON_TYPES = {
+    "str": "string",
+    "int": "number",
+    "float": "number",
+    "bool": "boolean",
+    "list": "array",
+    "dict": "object",
+    "NoneType": "null",
+}
+_UNSUPPORTED = re.compile(r"'(.+)' not supported between instances of '(\w+)' and '(\w+)'")
+
+
+def _type_name(name: str) -> str:
+    return _JSON_TYPES.get(name, name)
+
+
+def _comparison(message: str) -> str:
+    """'>' not supported between instances of 'str' and 'int' → '>' compares a string
+    with a number."""
+    found = _UNSUPPORTED.match(message)
+    if found is None:
+        return message.splitlines()[0]
+    operator, left, right = found.groups()
+    return f"'{operator}' compares a {_type_name(left)} with a {_type_name(right)}"

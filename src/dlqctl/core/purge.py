@@ -22,7 +22,7 @@ from dlqctl.core.filters import MessageFilter
 from dlqctl.core.journal import Journal
 from dlqctl.core.moving import BatchOutcome, Mover, Outgoing
 from dlqctl.core.outcome import journal_outcome
-from dlqctl.core.select import Selected
+from dlqctl.core.select import Selected, SelectionNotes
 from dlqctl.errors import DlqctlError
 from dlqctl.models import ArchiveReport, FailedEntry
 
@@ -84,6 +84,7 @@ def run_archive(
     source: str,
     feed: QueueFeed,
     select: Callable[[list[Any]], Iterable[Selected]],
+    notes: SelectionNotes,
     writer: ExportWriter | None,
     mover: Mover | None,
     message_filter: MessageFilter,
@@ -137,7 +138,9 @@ def run_archive(
             if writer:
                 writer.close()
         finally:
-            report = _report(run_id, engine, action, writer, started, stop, deleting=bool(mover))
+            report = notes.noted(
+                _report(run_id, engine, action, writer, started, stop, deleting=bool(mover))
+            )
             if journal and mover:
                 journal.record(
                     "end",

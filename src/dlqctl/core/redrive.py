@@ -13,7 +13,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ from dlqctl.core.classify import TIMEOUT
 from dlqctl.core.copy import make_copy, redrive_count
 from dlqctl.core.engine import Engine, Pace, Work, stop_reason
 from dlqctl.core.feed import FileFeed, QueueFeed
-from dlqctl.core.filters import AskedIds, MessageFilter
+from dlqctl.core.filters import MessageFilter
 from dlqctl.core.guardrails import RedriveOptions
 from dlqctl.core.journal import Journal
 from dlqctl.core.moving import BatchOutcome, Mover, Outgoing
@@ -30,7 +30,7 @@ from dlqctl.core.pacing import TokenBucket
 from dlqctl.core.plan import PlanTally
 from dlqctl.core.returns import ReturnDetector
 from dlqctl.core.scan import ProgressCallback
-from dlqctl.core.select import Selected
+from dlqctl.core.select import Selected, SelectionNotes
 from dlqctl.core.targets import Target, TargetResolver
 from dlqctl.errors import DlqctlError, RefusedError, UsageError
 from dlqctl.models import (
@@ -226,7 +226,7 @@ class Redrive:
         message_filter: MessageFilter,
         resolver: TargetResolver,
         new_feed: Callable[[], QueueFeed | FileFeed],
-        select: Callable[[list[Any]], Iterable[Selected]],
+        select: Callable[[list[Any], SelectionNotes], Iterator[Selected]],
         mover: Mover,
         detector: ReturnDetector | None,
         journal: Journal | None,
@@ -252,7 +252,6 @@ class Redrive:
         self.held_room = held_room
         self.batching_window_s = batching_window_s
         self.notes = list(notes)  # said before anything is seen (e.g. looks left)
-        self.asked = AskedIds(message_filter)  # --message-id: which the run found
         self.run_id = run_id or uuid.uuid4().hex[:12]
         self.rng = rng or random.Random()
         self.clock = clock
@@ -332,9 +331,10 @@ class Redrive:
         started = self.clock()
         action = self._action()
         feed = self.new_feed()
+        notes = SelectionNotes(self.message_filter)
         engine = Engine(
             feed=feed,
-            select=lambda raws: self.asked.watch(self.select(raws)),
+            select=lambda raws: self.select(raws, notes),
             action=action,
             pace=self._pace(),
             journal=self.journal,
@@ -390,7 +390,7 @@ class Redrive:
             try:
                 engine.close()
             finally:
-                report = self._report(engine, action, canary, started, stop)
+                report = self._report(engine, action, notes, canary, started, stop)
                 if self.journal:
                     self.journal.record(
                         "end", outcome=journal_outcome(report), summary=_summary(report)
@@ -539,6 +539,7 @@ class Redrive:
         self,
         engine: Engine,
         action: CopyAction,
+        notes: SelectionNotes,
         canary: CanaryResult | None,
         started: float,
         stop: threading.Event,
@@ -547,8 +548,7 @@ class Redrive:
         targets = list(action.targets)
         stopped = engine.stopped_because or "the run stopped"
         warnings = self.notes + action.warnings() + self._canary_warnings()
-        if missing := self.asked.warning():
-            warnings.append(missing)
+        warnings += notes.warnings()
         if tally.came_back:
             warnings.append(
                 f"{tally.came_back} copies this run sent came back to the DLQ while it ran: "
@@ -578,7 +578,7 @@ class Redrive:
             possible_duplicates=tally.possible_duplicates,
             planned=[],
             duration_s=round(self.clock() - started, 3),
-            coverage=engine.coverage(),
+            coverage=notes.coverage(engine.coverage()),
             stopped_because=stopped,
             interrupted=stop.is_set() or stopped in ("interrupted", "terminated"),
             canary=canary,
