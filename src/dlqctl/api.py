@@ -142,9 +142,12 @@ class Dlqctl:
         max_scan: int | None = None,
         on_progress: ProgressCallback | None = None,
         force: bool = False,
+        on_message: Callable[[DlqMessage], None] | None = None,
     ) -> PeekResult:
         """The `limit` oldest (or newest) matching messages. Consumes nothing. `force` as
-        for `inspect`."""
+        for `inspect`. With `on_message`, each matching message goes there as soon as it
+        is seen, in the order the scan meets it (unsorted), and the look stops at `limit`:
+        the result then lists no messages, only the counts."""
         redactor = Redactor(redact)
         sqs, url = open_queue(self.aws, queue)
         info = describe(sqs, url)
@@ -156,6 +159,13 @@ class Dlqctl:
             for order, selected in enumerate(self._select(scan, message_filter, notes)):
                 message = selected.message
                 matched += 1
+                if on_message is not None:
+                    if limit:
+                        on_message(_shown(message, with_body, redactor))
+                    if matched == limit:
+                        scan.stop(f"reached --limit ({limit})")
+                        break
+                    continue
                 # Rank by send time (older = earlier); ties keep the order seen.
                 sent_at = message.sent_at.timestamp()
                 entry = (-sign * sent_at, -order, _shown(message, with_body, redactor))

@@ -66,6 +66,24 @@ def test_peek_limit_sort_and_filters(pipeline: Pipeline) -> None:
     pipeline.assert_untouched(10)
 
 
+def test_peek_streams_each_match_as_seen_and_stops_at_the_limit(pipeline: Pipeline) -> None:
+    seed_mixed(pipeline)
+    streamed: list[Any] = []
+    result = Dlqctl().peek(
+        "orders-dlq",
+        build_filter(error_types=["Timeout"]),
+        limit=2,
+        redact=["order"],
+        on_message=streamed.append,
+    )
+    assert len(streamed) == 2 and all(m.error_type == "Timeout" for m in streamed)
+    assert all(m.body == {"order": "***REDACTED***"} for m in streamed)
+    assert (result.matched, result.messages) == (2, [])
+    assert result.coverage.stopped_because == "reached --limit (2)"
+    assert not result.coverage.complete
+    pipeline.assert_untouched(10)
+
+
 def test_peek_without_bodies_and_with_redaction(pipeline: Pipeline) -> None:
     pipeline.put_json({"customer": {"email": "ann@example.com"}, "order": 1})
     dlq = Dlqctl()

@@ -47,7 +47,13 @@ def peek(
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=0, help="Show at most this many messages.")
     ] = 20,
-    sort: Annotated[Sort, typer.Option(help="Which messages to show first.")] = Sort.oldest,
+    sort: Annotated[
+        Sort | None,
+        typer.Option(
+            help="Which messages to show first [default: oldest]. With -o ndjson, messages "
+            "stream in the order the scan meets them unless --sort is given."
+        ),
+    ] = None,
     body: Annotated[bool, typer.Option("--body/--no-body", help="Show message bodies.")] = True,
     redact: Annotated[
         list[str] | None,
@@ -92,17 +98,21 @@ def peek(
     """
     inv = Invocation(locals())
     name = inv.queue(queue)
+    # ndjson is for pipes: each message is printed as it is found (`| head -1` returns at
+    # once); a sorted listing needs the whole scan first.
+    streams = inv.out.format is OutputFormat.ndjson and sort is None
     with inv.out.progress(f"scanning {name}") as on_progress:
         result = inv.api.peek(
             name,
             inv.message_filter(),
             limit=limit,
-            sort=sort.value,
+            sort=(sort or Sort.oldest).value,
             with_body=body,
             redact=redact or (),
             max_scan=inv.values.get("max_scan"),
             on_progress=on_progress,
             force=force,
+            on_message=(lambda message: inv.out.emit_lines([message])) if streams else None,
         )
     if inv.out.format is OutputFormat.table:
         inv.out.console.print(peek_view(result, with_body=body))
@@ -111,8 +121,9 @@ def peek(
     elif inv.out.format is OutputFormat.json:
         inv.out.emit(result)
     else:
-        inv.out.emit_lines(result.messages)
+        inv.out.emit_lines(result.messages)  # none when they streamed
         coverage = result.coverage
         inv.out.note(
-            f"scanned {coverage.scanned} of ~{coverage.approximate_depth}; {result.matched} matched"
+            f"scanned {coverage.scanned} of ~{coverage.approximate_depth}; {result.matched} "
+            f"matched ({coverage.stopped_because})"
         )
