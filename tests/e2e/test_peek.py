@@ -84,7 +84,13 @@ def test_peek_json_limit(dlqctl: Runner, orders: World) -> None:
 def test_peek_ndjson_limit_zero_prints_nothing(dlqctl: Runner, orders: World) -> None:
     result = dlqctl("peek", "orders-dlq", "-n", "0", "-o", "ndjson")
     assert result.ndjson() == []
-    assert result.stderr.strip() == "scanned 9 of ~9; 9 matched"
+    assert result.stderr.strip() == "scanned 9 of ~9; 9 matched (reached approximate depth)"
+
+
+def test_peek_ndjson_stops_at_the_limit_and_says_so(dlqctl: Runner, orders: World) -> None:
+    result = dlqctl("peek", "orders-dlq", "-n", "3", "-o", "ndjson")
+    assert len(result.ndjson()) == 3
+    assert result.stderr.strip() == "scanned 3 of ~9; 3 matched (reached --limit (3))"
 
 
 @pytest.mark.parametrize("fmt", ["json", "ndjson"])
