@@ -42,6 +42,8 @@ def test_inspect_json_is_one_document_in_snake_case(pipeline: Pipeline) -> None:
         "complete": True,
         "stopped_because": "reached approximate depth",
         "highest_receive_count": 1,
+        "unevaluated": 0,
+        "unevaluated_because": {},
     }
     assert set(report) >= {
         "queue",
