@@ -1,0 +1,52 @@
+"""Shell completion from the config file: pipeline names and the queues they name.
+
+The shell runs these on every TAB, so they read the config file and nothing else (no
+boto3, no AWS call), and they never fail: a missing or broken config offers nothing,
+silently; the next real command reports what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from dlqctl.config import ConfigFile, config_path, load_config
+from dlqctl.core.queue_ref import parse_queue_ref
+from dlqctl.errors import UsageError
+
+
+def complete_pipeline(ctx: typer.Context) -> list[tuple[str, str]]:
+    """`--pipeline` and `config show NAME`: each pipeline, with its DLQ as the hint."""
+    return [(name, f"DLQ {pipeline.dlq}") for name, pipeline in _config(ctx).pipelines.items()]
+
+
+def complete_queue(ctx: typer.Context) -> list[tuple[str, str]]:
+    """Queue arguments and options: every DLQ and source queue a pipeline names, as the
+    queue name (what people type), with the pipeline it comes from as the hint."""
+    offered: dict[str, str] = {}
+    for name, pipeline in _config(ctx).pipelines.items():
+        for role, ref in (("DLQ", pipeline.dlq), ("source", pipeline.source_queue)):
+            queue = queue_name(ref)
+            if queue and queue not in offered:
+                offered[queue] = f"{role} of pipeline {name}"
+    return list(offered.items())
+
+
+def _config(ctx: typer.Context) -> ConfigFile:
+    """The config file the command being completed would read: its `--config` when it
+    was typed earlier on the line, else DLQCTL_CONFIG, ./dlqctl.toml or the user's."""
+    try:
+        return load_config(config_path(ctx.params.get("config"), os.environ))
+    except Exception:  # whatever is wrong, a message here would land in the prompt
+        return ConfigFile()
+
+
+def queue_name(ref: str | None) -> str | None:
+    """A pipeline's queue as a bare name; None for a value no command would accept."""
+    if not ref:
+        return None
+    try:
+        return parse_queue_ref(ref).name
+    except UsageError:
+        return None
