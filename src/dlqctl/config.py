@@ -144,6 +144,8 @@ def load_config(path: Path | None) -> ConfigFile:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text: save it as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     try:
@@ -229,35 +231,86 @@ def user_config_path(env: Mapping[str, str] | None = None) -> Path:
     return Path(base) / "dlqctl" / "config.toml"
 
 
-def write_pipeline(name: str, fields: Mapping[str, str | int], path: Path | None = None) -> Path:
+def write_pipeline(
+    name: str,
+    fields: Mapping[str, str | int],
+    path: Path | None = None,
+    *,
+    note: str | None = None,
+) -> Path:
     """Add or replace `[pipelines.NAME]` in the config file in force (else the user's),
-    keeping everything else in it as it was. The result is validated before it is saved."""
+    keeping everything else in it as it was. `note` becomes a comment under the table's
+    header, so whoever wrote the table can recognise it later (see `pipeline_table`).
+    The result is validated before it is saved."""
     if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
         raise UsageError(f"invalid pipeline name {name!r}: use letters, digits, - and _")
     path = path or config_path(None, os.environ) or user_config_path()
     lines = [f"[pipelines.{name}]"]
+    lines += [f"# {note}"] if note else []
     lines += [f"{key} = {json.dumps(value)}" for key, value in fields.items()]
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    updated = _replace_table(text, f"pipelines.{name}", "\n".join(lines))
+    rest, _ = _split_table(_read_text(path), f"pipelines.{name}")
+    updated = (rest + "\n\n" if rest else "") + "\n".join(lines) + "\n"
     try:
         ConfigFile.model_validate(tomllib.loads(updated))
     except (tomllib.TOMLDecodeError, ValidationError) as exc:
         raise ConfigError(f"config file {path} would become invalid: {exc}") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(updated, encoding="utf-8")
+    _write_text(path, updated)
     return path
 
 
-def _replace_table(text: str, name: str, table: str) -> str:
-    """Drop the old [name] table (and its sub-tables), then append the new one."""
+def pipeline_table(name: str, path: Path) -> str | None:
+    """`[pipelines.NAME]` as it is written in `path`, comments included; None if absent."""
+    _, table = _split_table(_read_text(path), f"pipelines.{name}")
+    return table
+
+
+def remove_pipeline(name: str, path: Path) -> None:
+    """Drop `[pipelines.NAME]` and its sub-tables from `path`, keeping everything else in
+    it as it was. Not validated: taking a table out cannot break what is left."""
+    rest, table = _split_table(_read_text(path), f"pipelines.{name}")
+    if table is not None:
+        _write_text(path, rest + "\n" if rest else "")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8") if path.exists() else ""
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write config file {path}: {exc.strerror}") from None
+
+
+def _split_table(text: str, name: str) -> tuple[str, str | None]:
+    """`text` without the [name] table (and its sub-tables), and that table's own text
+    (None when there is none). A table runs to the next header, except that comments
+    just above that header introduce the next table and stay with it."""
     kept: list[str] = []
+    taken: list[str] = []
     skipping = False
     for line in text.splitlines():
         header = line.strip()
         if header.startswith("["):
             current = header.strip("[]").strip()
-            skipping = current == name or current.startswith(name + ".")
-        if not skipping:
-            kept.append(line)
-    body = "\n".join(kept).rstrip()
-    return (body + "\n\n" if body else "") + table + "\n"
+            was_skipping, skipping = skipping, current == name or current.startswith(name + ".")
+            if was_skipping and not skipping:
+                kept.extend(_trailing_comments(taken))
+        (taken if skipping else kept).append(line)
+    table = "\n".join(taken).rstrip() if taken else None
+    return "\n".join(kept).rstrip(), table
+
+
+def _trailing_comments(lines: list[str]) -> list[str]:
+    """Pop the comment lines (and blank lines among them) off the end of `lines`."""
+    moved: list[str] = []
+    while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
+        moved.insert(0, lines.pop())
+    while moved and not moved[0].strip():  # blank lines before the comments stay behind
+        lines.append(moved.pop(0))
+    return moved

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from dlqctl.lab.control import PipelineOutcome, unregister_pipeline
+
 DLQCTL = str(Path(sys.executable).parent / "dlqctl")
 
 pytestmark = pytest.mark.e2e
@@ -36,10 +38,15 @@ def home(tmp_path: Path) -> Iterator[dict[str, str]]:
 
 
 def run(
-    env: dict[str, str], *args: str, expect: int = 0, timeout: float = 60
+    env: dict[str, str], *args: str, expect: int = 0, timeout: float = 60, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [DLQCTL, *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=env["HOME"]
+        [DLQCTL, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd or env["HOME"],
     )
     assert result.returncode == expect, (
         f"dlqctl {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
@@ -117,6 +124,129 @@ def test_up_send_status_env_down(home: dict[str, str], tmp_path: Path) -> None:
     assert "no lab is running" in run(home, "lab", "send", expect=5).stderr
 
 
+USER_CONFIG = """\
+# the team's settings: the lab must leave every line of this alone
+[defaults]
+region = "eu-west-1"
+
+[pipelines.orders]
+dlq = "orders-dlq"
+"""
+
+
+def test_down_removes_the_pipeline_up_wrote_and_nothing_else(
+    home: dict[str, str], tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    config = project / "dlqctl.toml"  # the config in force where `lab up` runs
+    config.write_text(USER_CONFIG)
+    started = json.loads(run(home, "lab", "up", "-o", "json", cwd=project).stdout)
+    written = config.read_text()
+    assert written.startswith(USER_CONFIG)
+    assert (
+        "[pipelines.lab]\n# written by `dlqctl lab up`; `dlqctl lab down` removes it\n" in written
+    )
+    assert f'endpoint_url = "{started["endpoint"]}"' in written
+    # Someone adds a pipeline while the lab runs: it, and the comment above it, stay.
+    added = '\n# added while the lab ran\n[pipelines.payments]\ndlq = "payments-dlq"\n'
+    config.write_text(written + added)
+
+    # `down` from another directory still cleans the file `up` wrote to.
+    result = run(home, "lab", "down")
+    assert result.stdout.splitlines() == [
+        f"stopped poller (pid {started['poller_pid']}), server (pid {started['server_pid']}); "
+        f"removed the lab pipeline from {config}"
+    ]
+    assert config.read_text() == USER_CONFIG + added
+    unknown = run(home, "inspect", "--pipeline", "lab", expect=2, cwd=project).stderr
+    assert "unknown pipeline 'lab' (known: orders, payments)" in unknown
+    assert run(home, "lab", "down", cwd=project).stdout.strip() == "no lab was running"
+    assert config.read_text() == USER_CONFIG + added
+
+
+def test_a_lab_pipeline_someone_wrote_is_never_overwritten_or_removed(
+    home: dict[str, str], tmp_path: Path
+) -> None:
+    config = tmp_path / "config" / "dlqctl" / "config.toml"
+    config.parent.mkdir(parents=True)
+    own = USER_CONFIG + '\n[pipelines.lab]\ndlq = "my-lab-dlq"\n'
+    config.write_text(own)
+
+    refused = run(home, "lab", "up", expect=4)
+    assert refused.stderr.strip() == (
+        f"dlqctl: error: config file {config} already has a `lab` pipeline that "
+        "`dlqctl lab up` did not write: rename it, then run `dlqctl lab up` again"
+    )
+    assert json.loads(run(home, "lab", "status", "-o", "json").stdout) == {"running": False}
+    kept = run(home, "lab", "down").stdout.strip()
+    assert (
+        kept == f"no lab was running; kept the lab pipeline in {config}: `lab up` did not write it"
+    )
+    assert config.read_text() == own
+
+
+def test_up_with_an_invalid_config_file_starts_nothing(
+    home: dict[str, str], tmp_path: Path
+) -> None:
+    config = tmp_path / "config" / "dlqctl" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("[pipelines.orders\n")
+    error = run(home, "lab", "up", expect=2).stderr.strip()
+    assert error.startswith(f"dlqctl: error: config file {config} is not valid TOML")
+    assert len(error.splitlines()) == 1
+    assert json.loads(run(home, "lab", "status", "-o", "json").stdout) == {"running": False}
+    assert config.read_text() == "[pipelines.orders\n"
+
+
+SHELL_SESSION = """\
+set -eu
+eval "$("$DLQCTL" lab env)"
+env > "$OUT/with-lab.env"
+"$DLQCTL" lab down > "$OUT/down.txt"
+eval "$("$DLQCTL" lab env --unset)"
+env > "$OUT/after-unset.env"
+"""
+
+
+def test_env_unset_leaves_none_of_the_lab_variables_set(
+    home: dict[str, str], tmp_path: Path
+) -> None:
+    started = json.loads(run(home, "lab", "up", "-o", "json").stdout)
+    endpoint = started["endpoint"]
+    lines = run(home, "lab", "env").stdout.splitlines()
+    exported = [line.removeprefix("export ").split("=", 1)[0] for line in lines[:-1]]
+    assert all(line.startswith("export ") for line in lines[:-1])
+    assert {"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "DLQCTL_PIPELINE"} <= set(exported)
+    # The AWS CLI v1 needs the flag for SQS: a comment, which `eval` below ignores.
+    assert lines[-1] == (
+        f"# AWS CLI v1 ignores AWS_ENDPOINT_URL for sqs: aws --endpoint-url {endpoint} sqs list-queues"
+    )
+
+    session = subprocess.run(
+        ["bash", "-c", SHELL_SESSION],
+        env={**home, "DLQCTL": DLQCTL, "OUT": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=home["HOME"],
+    )
+    assert session.returncode == 0, session.stderr
+
+    def names(dump: str) -> set[str]:
+        return {line.split("=", 1)[0] for line in (tmp_path / dump).read_text().splitlines()}
+
+    assert set(exported) <= names("with-lab.env")
+    assert names("after-unset.env").isdisjoint(exported)
+    # `down` ran in the lab's shell, so it said how to leave it.
+    config = tmp_path / "config" / "dlqctl" / "config.toml"
+    assert (tmp_path / "down.txt").read_text().splitlines() == [
+        f"stopped poller (pid {started['poller_pid']}), server (pid {started['server_pid']}); "
+        f"removed the lab pipeline from {config}",
+        'next: eval "$(dlqctl lab env --unset)" to point this shell away from the lab',
+    ]
+
+
 def test_gameday(home: dict[str, str]) -> None:
     result = run(
         home,
@@ -137,3 +267,22 @@ def test_gameday(home: dict[str, str]) -> None:
     assert summary["reached_dlq"] == 5
     assert summary["redriven"] == summary["recovered"] == 3
     assert summary["left_in_dlq"] == 2
+
+
+def test_a_lab_pipeline_from_before_the_note_is_still_recognised(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    older = (
+        "[pipelines.lab]\n"
+        'dlq = "http://127.0.0.1:40123/123456789012/dlq-pipeline-dlq"\n'
+        'endpoint_url = "http://127.0.0.1:40123"\n'
+        "concurrency = 1\n"
+    )
+    mine = '[pipelines.orders]\ndlq = "orders-dlq"\n'
+    config.write_text(mine + "\n" + older)
+    assert unregister_pipeline(config) is PipelineOutcome.REMOVED
+    assert config.read_text().strip() == mine.strip()
+
+    by_hand = '[pipelines.lab]\ndlq = "https://sqs.eu-west-1.amazonaws.com/1/lab-dlq"\n'
+    config.write_text(by_hand)
+    assert unregister_pipeline(config) is PipelineOutcome.KEPT
+    assert config.read_text() == by_hand

@@ -93,6 +93,13 @@ def test_bad_config_files_name_the_file_and_the_field(
     assert str(path) in caught.value.message
 
 
+def test_a_config_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"[defaults]\nregion = '\xff'\n")
+    with pytest.raises(ConfigError, match="is not UTF-8 text: save it as UTF-8"):
+        load_config(path)
+
+
 def test_bad_environment_value_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="max_attempts"):
         resolve_settings({}, {"DLQCTL_MAX_ATTEMPTS": "many"})

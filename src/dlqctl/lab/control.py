@@ -6,10 +6,20 @@ import os
 import subprocess
 import sys
 import time
+import tomllib
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from dlqctl.config import write_pipeline
+from dlqctl.config import (
+    config_path,
+    load_config,
+    pipeline_table,
+    remove_pipeline,
+    user_config_path,
+    write_pipeline,
+)
 from dlqctl.errors import RefusedError
 from dlqctl.lab.environment import (
     LAB_PIPELINE,
@@ -25,6 +35,24 @@ from dlqctl.lab.state import LabState, alive, lab_dir, stop_process
 from dlqctl.pipeline import spec
 
 HEARTBEAT_STALE_S = 10
+# Written under the header of the pipeline `up` registers: `down` removes only a table
+# that carries it, so a `lab` pipeline someone wrote by hand is never touched.
+PIPELINE_NOTE = "written by `dlqctl lab up`; `dlqctl lab down` removes it"
+
+
+class PipelineOutcome(StrEnum):
+    REMOVED = "removed"
+    KEPT = "kept"  # a `lab` pipeline the lab did not write
+    ABSENT = "absent"
+
+
+@dataclass(frozen=True)
+class Teardown:
+    """What `down` did: the processes it stopped, and what became of the `lab` pipeline."""
+
+    stopped: list[str]
+    pipeline: PipelineOutcome
+    config_file: Path | None
 
 
 def up() -> LabState:
@@ -32,6 +60,16 @@ def up() -> LabState:
     if running is not None and alive(running.server_pid):
         raise RefusedError(
             f"a lab is already running at {running.resources.endpoint}: `dlqctl lab down` first"
+        )
+    in_force = config_path(None, os.environ)
+    if in_force is not None:
+        load_config(in_force)  # an invalid config file stops `up` before anything starts
+    config_file = (in_force or user_config_path()).absolute()
+    table = pipeline_table(LAB_PIPELINE, config_file)
+    if table is not None and not _written_by_lab(table):
+        raise RefusedError(
+            f"config file {config_file} already has a `{LAB_PIPELINE}` pipeline that "
+            f"`dlqctl lab up` did not write: rename it, then run `dlqctl lab up` again"
         )
     lab_dir().mkdir(parents=True, exist_ok=True, mode=0o700)
     server_pid, endpoint = start_background(lab_dir() / "server.log")
@@ -41,9 +79,9 @@ def up() -> LabState:
     except BaseException:
         stop_process(server_pid)
         raise
-    state = LabState(server_pid, poller_pid, time.time(), resources)
-    state.save()
-    register_pipeline(resources)
+    state = LabState(server_pid, poller_pid, time.time(), resources, config_file)
+    state.save()  # before the config is touched: `down` must find the processes whatever happens
+    register_pipeline(resources, config_file)
     return state
 
 
@@ -72,8 +110,9 @@ def heartbeat_path() -> Path:
     return lab_dir() / "poller.heartbeat"
 
 
-def down() -> list[str]:
-    """Stop what `up` started, by pid; safe to run twice."""
+def down() -> Teardown:
+    """Stop what `up` started, by pid, and remove the `lab` pipeline it wrote, which would
+    point at a dead port; safe to run twice."""
     state = LabState.load()
     stopped = []
     if state is not None:
@@ -83,7 +122,11 @@ def down() -> list[str]:
             stopped.append(f"server (pid {state.server_pid})")
     LabState.clear()
     heartbeat_path().unlink(missing_ok=True)
-    return stopped
+    # The file `up` wrote, even when `down` runs from another directory; with no record
+    # of it, the config file in force.
+    recorded = state.config_file if state is not None else None
+    config_file = recorded or config_path(None, os.environ)
+    return Teardown(stopped, unregister_pipeline(config_file), config_file)
 
 
 def status() -> dict[str, Any]:
@@ -125,7 +168,7 @@ def status() -> dict[str, Any]:
     }
 
 
-def register_pipeline(resources: LabResources) -> Path:
+def register_pipeline(resources: LabResources, config_file: Path) -> Path:
     """Write a `lab` pipeline into the config file, so `--pipeline lab` works."""
     return write_pipeline(
         LAB_PIPELINE,
@@ -139,4 +182,32 @@ def register_pipeline(resources: LabResources) -> Path:
             # moto is not thread-safe: parallel receives could hand a message out twice.
             "concurrency": 1,
         },
+        config_file,
+        note=PIPELINE_NOTE,
     )
+
+
+def unregister_pipeline(config_file: Path | None) -> PipelineOutcome:
+    """Remove the `lab` pipeline from `config_file` if `up` wrote it; keep anyone else's."""
+    if config_file is None:
+        return PipelineOutcome.ABSENT
+    table = pipeline_table(LAB_PIPELINE, config_file)
+    if table is None:
+        return PipelineOutcome.ABSENT
+    if not _written_by_lab(table):
+        return PipelineOutcome.KEPT
+    remove_pipeline(LAB_PIPELINE, config_file)
+    return PipelineOutcome.REMOVED
+
+
+def _written_by_lab(table: str) -> bool:
+    """The note says so; a table from before the note is recognised by what only `up`
+    writes: the lab's own queue on a loopback endpoint."""
+    if f"# {PIPELINE_NOTE}" in table.splitlines():
+        return True
+    try:
+        written = tomllib.loads(table)["pipelines"][LAB_PIPELINE]
+    except (tomllib.TOMLDecodeError, KeyError, TypeError):
+        return False
+    endpoint, dlq = str(written.get("endpoint_url", "")), str(written.get("dlq", ""))
+    return endpoint.startswith("http://127.0.0.1:") and dlq.endswith(f"/{spec.DLQ_NAME}")

@@ -50,6 +50,17 @@ def environment(endpoint: str, resources: LabResources | None = None) -> dict[st
     return env
 
 
+def shell_environment(endpoint: str) -> dict[str, str]:
+    """What `lab env` exports: the lab's environment, and `lab` as the default pipeline."""
+    return {**environment(endpoint), "DLQCTL_PIPELINE": LAB_PIPELINE}
+
+
+def shell_variable_names() -> list[str]:
+    """The names `lab env` exports, which `lab env --unset` clears once the lab is gone.
+    They do not depend on the endpoint, so none is needed to list them."""
+    return list(shell_environment(endpoint=""))
+
+
 def client(service: str, endpoint: str) -> Any:
     return boto3.client(
         service,  # type: ignore[call-overload]

@@ -23,10 +23,12 @@ class LabState:
     poller_pid: int
     started_at: float
     resources: LabResources
+    # The config file that got the `lab` pipeline: `down` cleans that one, wherever it runs.
+    config_file: Path | None
 
     def save(self) -> None:
         lab_dir().mkdir(parents=True, exist_ok=True, mode=0o700)
-        data = asdict(self)
+        data = {**asdict(self), "config_file": str(self.config_file) if self.config_file else None}
         (lab_dir() / "state.json").write_text(json.dumps(data, indent=2))
 
     @classmethod
@@ -40,6 +42,8 @@ class LabState:
             poller_pid=int(data["poller_pid"]),
             started_at=float(data["started_at"]),
             resources=LabResources(**data["resources"]),
+            # A lab started by an older dlqctl recorded no config file.
+            config_file=Path(data["config_file"]) if data.get("config_file") else None,
         )
 
     @staticmethod

@@ -78,19 +78,42 @@ def down(
     no_color: NoColor = False,
     verbose: Verbose = False,
 ) -> None:
-    """Stop what `lab up` started. Safe to run twice.
+    """Stop what `lab up` started and remove the `lab` pipeline it wrote. Safe to run twice.
+
+    A `lab` pipeline that `lab up` did not write stays in the config file.
 
     **Examples:**
 
-        dlqctl lab down
+        dlqctl lab down && eval "$(dlqctl lab env --unset)"
     """
     inv = Invocation(locals())
-    control, *_ = _lab()
-    stopped = control.down()
-    inv.out.report(
-        {"stopped": stopped},
-        "stopped " + ", ".join(stopped) if stopped else "no lab was running",
-    )
+    control, environment, *_ = _lab()
+    teardown = control.down()
+    document = {
+        "stopped": teardown.stopped,
+        "pipeline": str(teardown.pipeline),
+        "config_file": str(teardown.config_file) if teardown.config_file else None,
+    }
+    if not inv.out.for_people:
+        inv.out.report(document, view="")  # JSON or ndjson: the document alone
+        return
+    lines = [_teardown_line(control.PipelineOutcome, teardown)]
+    if os.environ.get("DLQCTL_PIPELINE") == environment.LAB_PIPELINE:
+        lines.append('next: eval "$(dlqctl lab env --unset)" to point this shell away from the lab')
+    # One line each, whatever the width: the terminal may wrap them, Rich must not, or the
+    # config file's path could not be pasted.
+    inv.out.console.print("\n".join(lines), soft_wrap=True, markup=False)
+
+
+def _teardown_line(outcome: Any, teardown: Any) -> str:
+    """One line: the processes stopped, and what became of the `lab` pipeline."""
+    stopped = "stopped " + ", ".join(teardown.stopped) if teardown.stopped else "no lab was running"
+    pipeline = {
+        outcome.REMOVED: f"; removed the lab pipeline from {teardown.config_file}",
+        outcome.KEPT: f"; kept the lab pipeline in {teardown.config_file}: `lab up` did not write it",
+        outcome.ABSENT: "",
+    }[teardown.pipeline]
+    return stopped + pipeline
 
 
 @lab_app.command("status")
@@ -186,22 +209,41 @@ def failure_mode(
 
 @lab_app.command("env")
 @guarded
-def env() -> None:
-    """Print `export` lines that point dlqctl and the AWS CLI at the running lab.
+def env(
+    unset: Annotated[
+        bool,
+        typer.Option(
+            "--unset",
+            help="Print the `unset` line that undoes `lab env`; works with no lab running.",
+        ),
+    ] = False,
+) -> None:
+    """Print `export` lines that point dlqctl, boto3 and the AWS CLI at the running lab.
+
+    Except `aws sqs` from the AWS CLI v1 (`pip install awscli`), which goes to AWS whatever
+    the variables say: the last line, a comment, shows the `--endpoint-url` form it needs
+    (see docs/lab.md).
 
     **Examples:**
 
         dlqctl lab env
 
         eval "$(dlqctl lab env)"
+
+        eval "$(dlqctl lab env --unset)"
     """
-    inv = Invocation(locals())
     _, environment, _, _, _ = _lab()
-    current = _running()
-    variables = environment.environment(current.resources.endpoint)
-    variables["DLQCTL_PIPELINE"] = environment.LAB_PIPELINE
-    for name, value in variables.items():
+    if unset:
+        typer.echo("unset " + " ".join(environment.shell_variable_names()))
+        return
+    endpoint = _running().resources.endpoint
+    for name, value in environment.shell_environment(endpoint).items():
         typer.echo(f"export {name}={shlex.quote(value)}")
+    # v1's overridesslcommonname customization pins SQS to queue.amazonaws.com unless
+    # --endpoint-url is given (measured with 1.29.0 to 1.46.3; see docs/lab.md).
+    typer.echo(
+        f"# AWS CLI v1 ignores AWS_ENDPOINT_URL for sqs: aws --endpoint-url {endpoint} sqs list-queues"
+    )
 
 
 @lab_app.command("demo")
