@@ -101,6 +101,8 @@ def test_inspect_empty_dlq(dlqctl: Runner, orders: World) -> None:
         "complete": True,
         "stopped_because": "end of queue",
         "highest_receive_count": None,
+        "unevaluated": 0,
+        "unevaluated_because": {},
     }
 
 

@@ -22,7 +22,7 @@ def test_only_the_chosen_messages_move_and_missing_ids_are_named(pipeline: Pipel
     chosen = build_filter(message_ids=[ids[1], ids[5], "not-a-message"])
     report = Dlqctl(sleep=lambda s: None).redrive("orders-dlq", chosen, RedriveOptions())
     assert (report.selected, report.deleted) == (2, 2)
-    assert any("1 of the 3 message ids asked for were not found" in w for w in report.warnings)
+    assert any("1 of the 3 message ids asked for was not found" in w for w in report.warnings)
     assert any("not-a-message" in w for w in report.warnings)
     moved = sorted(json.loads(m["Body"])["n"] for m in drain(pipeline.sqs, pipeline.source_url))
     assert moved == [1, 5]

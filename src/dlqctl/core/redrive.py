@@ -32,6 +32,7 @@ from dlqctl.core.returns import ReturnDetector
 from dlqctl.core.scan import ProgressCallback
 from dlqctl.core.select import Selected, SelectionNotes
 from dlqctl.core.targets import Target, TargetResolver
+from dlqctl.core.wording import counted
 from dlqctl.errors import DlqctlError, RefusedError, UsageError
 from dlqctl.models import (
     CanaryResult,
@@ -171,7 +172,8 @@ class CopyAction:
             )
         if self.young:
             warnings.append(
-                f"{self.young} messages are younger than their target's visibility timeout: "
+                f"{counted(self.young, 'message')} {'is' if self.young == 1 else 'are'} "
+                "younger than their target's visibility timeout: "
                 "they may still be valid or be retried by the pipeline itself"
             )
         if self.fifo and self.options.jitter_s:

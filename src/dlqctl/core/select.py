@@ -15,6 +15,7 @@ from dlqctl.core.classify import Classifier
 from dlqctl.core.filters import MessageFilter
 from dlqctl.core.jmes import Unevaluable
 from dlqctl.core.messages import Received, receive
+from dlqctl.core.wording import counted
 from dlqctl.models import ArchiveReport, Coverage, DlqMessage, RedriveReport
 
 RunReport = TypeVar("RunReport", RedriveReport, ArchiveReport)
@@ -53,19 +54,19 @@ class SelectionNotes:
         if self.unevaluated:
             total = sum(self.unevaluated.values())
             reason, count = self.unevaluated.most_common(1)[0]
-            others = (
-                f"; {len(self.unevaluated) - 1} other reasons" if len(self.unevaluated) > 1 else ""
-            )
+            others = len(self.unevaluated) - 1
+            more = f"; {counted(others, 'other reason')}" if others else ""
             said.append(
-                f"{total} messages could not be evaluated and count as not matching "
-                f"({count}× {reason}{others})"
+                f"{counted(total, 'message')} could not be evaluated and "
+                f"{'counts' if total == 1 else 'count'} as not matching ({count}× {reason}{more})"
             )
         missing = sorted(self.asked - self.found)
         if missing:
             shown = ", ".join(missing[:5]) + (", …" if len(missing) > 5 else "")
             said.append(
-                f"{len(missing)} of the {len(self.asked)} message ids asked for were not "
-                f"found (not in the DLQ, not reached, or filtered out): {shown}"
+                f"{len(missing)} of the {counted(len(self.asked), 'message id')} asked for "
+                f"{'was' if len(missing) == 1 else 'were'} not found (not in the DLQ, not "
+                f"reached, or filtered out): {shown}"
             )
         return said
 
