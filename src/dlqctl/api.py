@@ -37,7 +37,7 @@ from dlqctl.core.looks import ReceiveCounts, check_looks
 from dlqctl.core.moving import Mover, RetryPolicy
 from dlqctl.core.outcome import all_refused, refused_error
 from dlqctl.core.plan import first, movable
-from dlqctl.core.purge import run_archive
+from dlqctl.core.purge import plan_archive, run_archive
 from dlqctl.core.queues import describe, list_queues, oldest_ages, open_queue
 from dlqctl.core.redact import Redactor
 from dlqctl.core.redrive import Origin, Redrive
@@ -57,6 +57,7 @@ from dlqctl.models import (
     MoveTaskCancelled,
     MoveTaskStarted,
     PeekResult,
+    PlannedDeletion,
     PlannedMessage,
     QueueInfo,
     QueueRef,
@@ -304,8 +305,10 @@ class Dlqctl:
         """Delete the selected messages, after writing them to `archive` (None: no copy).
 
         Needs a filter or `select_all=True`; at most `max_messages` (default 100; above
-        1000 needs `force=True`); `confirm(count)` may refuse. Also: `journal`, `stop`,
-        `max_scan`, `on_progress`.
+        1000 needs `force=True`). `dry_run=True` returns the plan of a look (counts by
+        error type and age, and the messages; `on_planned` streams them instead);
+        `confirm(plan)` sees the same plan before the run and may refuse. Also:
+        `journal`, `stop`, `max_scan`, `on_progress`.
         """
         return self._archive("purge", queue, archive, message_filter, delete=True, **kwargs)
 
@@ -320,17 +323,21 @@ class Dlqctl:
         select_all: bool = False,
         max_messages: int | None = None,
         force: bool = False,
-        confirm: Callable[[int], bool] | None = None,
+        dry_run: bool = False,
+        confirm: Callable[[ArchiveReport], bool] | None = None,
         journal: Path | None = None,
         stop: threading.Event | None = None,
         max_scan: int | None = None,
         on_progress: ProgressCallback | None = None,
+        on_planned: Callable[[PlannedDeletion], None] | None = None,
     ) -> ArchiveReport:
         """Stream the selected messages to `out` (JSONL); with `delete`, delete each batch
         once it is on disk. Deleting needs a filter or `select_all` and is capped by
         `max_messages` (default 100; above 1000 needs `force`). `out=None` with `delete`
-        deletes without an archive (purge --no-archive). `confirm` sees how many a look
-        found and may refuse; the run then re-selects with the same filters and cap.
+        deletes without an archive (purge --no-archive). `dry_run` returns the plan of a
+        look (nothing written, nothing deleted; `on_planned` streams its messages).
+        `confirm` sees that plan and may refuse; the run then re-selects with the same
+        filters and cap.
         """
         message_filter = message_filter or MessageFilter()
         if delete:
@@ -342,13 +349,23 @@ class Dlqctl:
                 raise UsageError("--max-messages must be at least 1")
         sqs, url = open_queue(self.aws, queue)
         info = describe(sqs, url)
-        if delete and confirm is not None:
+        if dry_run or (delete and confirm is not None):
+            looked = SelectionNotes(message_filter)
             with self._scan(sqs, info, max_scan, on_progress, force=force) as scan:
-                looked = SelectionNotes(message_filter)
-                count = sum(1 for _ in first(self._select(scan, message_filter, looked), cap, scan))
-            if not count or not confirm(count):
-                if not count:
-                    return self._nothing_to_archive(info, out, _coverage(scan, info))
+                plan = plan_archive(
+                    first(self._select(scan, message_filter, looked), cap, scan),
+                    source=info.arn,
+                    out=out,
+                    coverage=lambda: _coverage(scan, info),
+                    on_planned=on_planned if dry_run else _discard,
+                )
+            plan = looked.noted(plan)
+            if dry_run:
+                return plan
+            if not plan.selected:
+                nothing = {"dry_run": False, "file": None, "stopped_because": "no message matched"}
+                return plan.model_copy(update=nothing)
+            if confirm is not None and not confirm(plan):
                 raise RefusedError("not confirmed: nothing was deleted")
         # Created before the first receive: an existing file is refused before anything.
         check_looks(info, self.receive_counts.highest(info.arn), force=force)
@@ -376,21 +393,6 @@ class Dlqctl:
                 run_id=run_id,
                 on_progress=on_progress,
             ),
-        )
-
-    def _nothing_to_archive(
-        self, info: QueueInfo, out: Path | None, coverage: Coverage
-    ) -> ArchiveReport:
-        return ArchiveReport(
-            run_id=uuid.uuid4().hex[:12],
-            source=info.arn,
-            file=None,
-            exported=0,
-            deleted=0,
-            failed=[],
-            coverage=coverage,
-            duration_s=0.0,
-            stopped_because="no message matched",
         )
 
     def replay(
@@ -620,7 +622,7 @@ def _streamed(
     return _discard
 
 
-def _discard(planned: PlannedMessage) -> None:
+def _discard(planned: PlannedMessage | PlannedDeletion) -> None:
     pass
 
 

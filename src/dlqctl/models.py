@@ -202,6 +202,9 @@ class PlanSummary(_Model):
     refused: int
     delay_min_s: int | None = None
     delay_max_s: int | None = None
+    # The exact oldest and newest age of what would be touched (by_age only buckets it).
+    oldest_age_s: float | None = None
+    newest_age_s: float | None = None
 
 
 class RedriveReport(_Model):
@@ -266,8 +269,21 @@ class ExportRecord(_Model):
     exported_at: datetime
 
 
+class PlannedDeletion(_Model):
+    """One message a purge (or export --delete) would archive and delete."""
+
+    message_id: str
+    error_type: str
+    age_s: float
+    body_sha256: str
+    body_bytes: int
+    message_group_id: str | None = None
+
+
 class ArchiveReport(_Model):
-    """The outcome of `export` and `purge`."""
+    """The outcome of `export` and `purge`, or with `dry_run` their plan: `selected`
+    messages would be archived (and deleted), aggregated in `summary` and listed in
+    `planned` (a run leaves both empty; its journal names every message)."""
 
     run_id: str
     source: str
@@ -280,6 +296,10 @@ class ArchiveReport(_Model):
     interrupted: bool = False
     stopped_because: str | None = None
     warnings: list[str] = Field(default_factory=list)
+    dry_run: bool = False
+    selected: int = 0
+    summary: PlanSummary | None = None
+    planned: list[PlannedDeletion] = Field(default_factory=list)
 
 
 class MoveTask(_Model):

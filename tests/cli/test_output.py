@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from rich.text import Text
 
 from dlqctl import __version__
 from dlqctl.cli import output as output_module
@@ -169,3 +170,23 @@ def test_progress_only_for_people_on_a_terminal(
             update(5, 10)
     assert (update is not None) is shown
     assert ("scanning orders-dlq" in buffer.getvalue()) is shown
+
+
+def test_without_a_terminal_or_columns_tables_get_whole_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("COLUMNS")
+    monkeypatch.setattr(output_module.sys, "stdout", io.StringIO())  # a pipe, even under -s
+    assert Output(OutputFormat.table).console.width == output_module.EDGELESS_WIDTH
+    monkeypatch.setenv("COLUMNS", "80")
+    assert Output(OutputFormat.table).console.width == 80
+
+
+def test_wide_prints_past_the_terminal_edge(capsys: pytest.CaptureFixture[str]) -> None:
+    out = Output(OutputFormat.table, no_color=True)
+    out.console = Console(width=40, no_color=True)  # a narrow terminal
+    row = Text("x" * 120)
+    out.show(row)
+    assert max(map(len, capsys.readouterr().out.splitlines())) == 40
+    out.show(row, wide=True)
+    assert capsys.readouterr().out.strip() == "x" * 120

@@ -125,3 +125,54 @@ def test_nothing_matched_is_fine(pipeline: Pipeline, journal: Any) -> None:
     result = invoke("redrive", "orders-dlq", "--error-type", "Nope", "--yes")
     assert "nothing to redrive" in result.stderr
     pipeline.assert_untouched(7)
+
+
+def test_purge_dry_run_shows_the_plan_and_changes_nothing(
+    pipeline: Pipeline, journal: Any, tmp_path: Any
+) -> None:
+    seed(pipeline)
+    archive = tmp_path / "purged.jsonl"
+    shown = invoke("purge", "orders-dlq", "--all", "--archive", str(archive), "--dry-run")
+    assert "DELETE PLAN" in shown.stdout
+    assert f"7 messages would be deleted (archived in {archive})" in shown.stdout
+    assert "Timeout 6, PoisonPayloadError 1" in shown.stdout
+    assert "oldest " in shown.stdout and "newest " in shown.stdout
+    plan = json.loads(invoke("purge", "orders-dlq", "--all", "--dry-run", "-o", "json").stdout)
+    assert (plan["dry_run"], plan["selected"], plan["deleted"]) == (True, 7, 0)
+    assert plan["summary"]["by_error_type"] == {"Timeout": 6, "PoisonPayloadError": 1}
+    assert len(plan["planned"]) == 7
+    lines = invoke(
+        "purge", "orders-dlq", "--error-type", "Timeout", "--dry-run", "-o", "ndjson"
+    ).stdout.splitlines()
+    assert [json.loads(line)["error_type"] for line in lines] == ["Timeout"] * 6
+    pipeline.assert_untouched(7)
+    assert not archive.exists() and not journal.exists()
+
+
+def test_purge_prompt_breaks_the_selection_down_by_error_type_and_age(
+    pipeline: Pipeline, journal: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from dlqctl.cli.app import app
+    from dlqctl.cli.commands import export as export_command
+
+    monkeypatch.setattr(export_command, "can_prompt", lambda: True)
+    seed(pipeline)
+    declined = CliRunner().invoke(
+        app, ["purge", "orders-dlq", "--all", "--no-archive", "-o", "json"], input="n\n"
+    )
+    assert declined.exit_code == 4, declined.stderr
+    assert "7 messages would be deleted (with no archive): Timeout 6, PoisonPayloadError 1" in (
+        declined.stderr
+    )
+    assert "oldest " in declined.stderr and "Delete up to 7 messages" in declined.stderr
+    # The plan went with the question, not into the JSON (the runner echoes the answer).
+    assert declined.stdout.strip() == "n"
+    pipeline.assert_untouched(7)
+    accepted = CliRunner().invoke(
+        app, ["purge", "orders-dlq", "--error-type", "Timeout", "--no-archive"], input="y\n"
+    )
+    assert accepted.exit_code == 0, accepted.stderr
+    assert "Timeout 6" in accepted.stderr and "deleted 6" in accepted.stdout
+    assert pipeline.counts() == (1, 0)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from dlqctl import Dlqctl, build_filter
+from dlqctl import ArchiveReport, Dlqctl, build_filter
 from dlqctl.core.archive import read_export
 from dlqctl.core.copy import REDRIVE_COUNT_ATTRIBUTE
 from dlqctl.core.guardrails import RedriveOptions
@@ -83,18 +83,52 @@ def test_destructive_exports_need_a_filter_and_consent(pipeline: Pipeline, tmp_p
     seed(pipeline)
     with pytest.raises(RefusedError, match="refusing to delete without a filter"):
         dlq().purge("orders-dlq", None)
-    asked: list[int] = []
+    asked: list[ArchiveReport] = []
     with pytest.raises(RefusedError, match="not confirmed: nothing was deleted"):
         dlq().export(
             "orders-dlq",
             tmp_path / "a.jsonl",
             delete=True,
             select_all=True,
-            confirm=lambda n: asked.append(n) is not None,
+            confirm=lambda plan: asked.append(plan) is not None,
         )
-    assert asked == [5]
+    assert [plan.selected for plan in asked] == [5]
     assert not (tmp_path / "a.jsonl").exists()  # asked first: nothing written either
     pipeline.assert_untouched(5)
+
+
+def test_purge_dry_run_plans_by_error_type_and_age_and_changes_nothing(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    seed(pipeline)
+    archive = tmp_path / "purged.jsonl"
+    plan = dlq().purge("orders-dlq", archive, select_all=True, dry_run=True)
+    assert (plan.dry_run, plan.selected, plan.deleted, plan.exported) == (True, 5, 0, 0)
+    assert plan.summary is not None
+    assert sum(plan.summary.by_error_type.values()) == 5
+    assert plan.summary.by_target == {str(archive): 5}
+    ages = [m.age_s for m in plan.planned]
+    assert (plan.summary.oldest_age_s, plan.summary.newest_age_s) == (max(ages), min(ages))
+    assert sorted(m.message_id for m in plan.planned) == sorted(
+        m["MessageId"] for m in _peek_raw(pipeline)
+    )
+    assert not archive.exists()
+    pipeline.assert_untouched(5)
+
+
+def test_the_prompt_sees_the_plan_the_run_then_follows(pipeline: Pipeline) -> None:
+    seed(pipeline)
+    seen: list[ArchiveReport] = []
+    report = dlq().purge(
+        "orders-dlq",
+        None,
+        build_filter(error_types=["Timeout"]),
+        confirm=lambda plan: seen.append(plan) is None,
+    )
+    assert seen[0].summary is not None and seen[0].summary.by_error_type == {"Timeout": 2}
+    assert seen[0].planned == []  # a prompt shows the aggregates; no list is kept
+    assert (report.dry_run, report.deleted) == (False, 2)
+    assert pipeline.counts() == (3, 0)
 
 
 def test_purge_without_archive(pipeline: Pipeline) -> None:

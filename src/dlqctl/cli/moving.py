@@ -54,7 +54,10 @@ def drive(inv: Invocation, run: RunCall, *, verb: str) -> None:
     def confirm(plan: RedriveReport) -> bool:
         if bar is not None:
             bar.pause()  # the look's bar off the screen: the prompt gets a clean line
-        show(inv.out, plan, summary_only=True)
+        # What the question is about goes with the question, on stderr, whatever -o says.
+        inv.out.err.print(redrive_view(plan, summary_only=True))
+        for warning in plan.warnings:
+            inv.out.warn(warning)
         inv.out.note(
             f"the {verb} re-selects with the same filters and caps as it goes: if the DLQ "
             "changed since this look, what moves can differ"
@@ -88,15 +91,13 @@ def drive(inv: Invocation, run: RunCall, *, verb: str) -> None:
         raise typer.Exit(int(code))
 
 
-def show(out: Output, report: RedriveReport, *, summary_only: bool = False) -> None:
+def show(out: Output, report: RedriveReport) -> None:
     if out.format is OutputFormat.json:
-        if not summary_only:
-            out.emit(report)
+        out.emit(report)
     elif out.format is OutputFormat.ndjson:
-        if not summary_only:
-            out.emit_lines(report.planned if report.dry_run else [report])
+        out.emit_lines(report.planned if report.dry_run else [report])
     else:
-        out.console.print(redrive_view(report, summary_only=summary_only))
+        out.console.print(redrive_view(report))
         for warning in report.warnings:
             out.warn(warning)
 

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from dlqctl.cli.completion import complete_pipeline, complete_queue
 from dlqctl.cli.output import OutputFormat
 
 AWS_PANEL = "AWS and output"
@@ -39,6 +40,7 @@ PipelineName = Annotated[
         "--pipeline",
         help="Named pipeline from the config file: gives the DLQ, ledger table and rules.",
         rich_help_panel=AWS_PANEL,
+        autocompletion=complete_pipeline,
     ),
 ]
 ConfigFile = Annotated[
@@ -201,6 +203,7 @@ To = Annotated[
     typer.Option(
         help="Target queue (redrive: default each message's source queue, else the DLQ's only source; replay: required).",
         rich_help_panel=SAFETY_PANEL,
+        autocompletion=complete_queue,
     ),
 ]
 BatchSize = Annotated[
@@ -228,5 +231,16 @@ DryRun = Annotated[
     bool,
     typer.Option(
         "--dry-run", help="Print the full plan and change nothing.", rich_help_panel=SAFETY_PANEL
+    ),
+]
+
+# -- layout (after the groups above: a table view's own flag) ----------------------------
+Wide = Annotated[
+    bool,
+    typer.Option(
+        "--wide",
+        help="Tables whole however wide, as a pipe gets them, instead of fitted to the "
+        "terminal; peek shows bodies in full.",
+        rich_help_panel=AWS_PANEL,
     ),
 ]

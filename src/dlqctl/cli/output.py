@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -9,7 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Any
+from typing import Any, TextIO
 
 from pydantic_core import to_jsonable_python
 from rich.console import Console, RenderableType
@@ -17,6 +18,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 PROGRESS_DELAY_S = 0.5
+# Where a view has no edge to fit (a pipe, a file, --wide), each row is as wide as its
+# content; this only bounds a freak (a body line of 100 KB), since a table pads every row
+# out to its widest.
+EDGELESS_WIDTH = 1000
 
 
 class OutputFormat(StrEnum):
@@ -34,9 +39,18 @@ class Output:
     def __init__(self, fmt: OutputFormat, *, no_color: bool = False, verbose: bool = False) -> None:
         self.format = fmt
         self.verbose = verbose
-        no_color = no_color or bool(os.environ.get("NO_COLOR"))
-        self.console = Console(no_color=no_color, highlight=False, soft_wrap=False)
-        self.err = Console(stderr=True, no_color=no_color, highlight=False)
+        self.no_color = no_color or bool(os.environ.get("NO_COLOR"))
+        self.console = self._stdout(_width(sys.stdout))
+        self.err = Console(
+            stderr=True, width=_width(sys.stderr), no_color=self.no_color, highlight=False
+        )
+
+    def _stdout(self, width: int | None) -> Console:
+        return Console(width=width, no_color=self.no_color, highlight=False, soft_wrap=False)
+
+    @functools.cached_property
+    def _edgeless(self) -> Console:
+        return self._stdout(EDGELESS_WIDTH)
 
     @property
     def for_people(self) -> bool:
@@ -54,17 +68,24 @@ class Output:
             sys.stdout.write("\n")
             sys.stdout.flush()
 
+    def show(self, view: RenderableType, *, wide: bool = False) -> None:
+        """A view for people on stdout. `wide` lays it out as if the terminal had no edge
+        (for a wide window, or `less -S`): every table a table, nothing wrapped to fit."""
+        (self._edgeless if wide else self.console).print(view)
+
     def report(
         self,
         document: Any,
         view: RenderableType | Callable[[], RenderableType],
         warnings: Sequence[str] = (),
+        *,
+        wide: bool = False,
     ) -> None:
         """One result: a view and its warnings for people, the document for scripts.
         A plain string view is printed as it is, never read as markup."""
         if self.format is OutputFormat.table:
             shown = view() if callable(view) else view
-            self.console.print(Text(shown) if isinstance(shown, str) else shown)
+            self.show(Text(shown) if isinstance(shown, str) else shown, wide=wide)
             for warning in warnings:
                 self.warn(warning)
         elif self.format is OutputFormat.json:
@@ -96,6 +117,15 @@ class Output:
             yield bar
         finally:
             bar.pause()
+
+
+def _width(stream: TextIO) -> int | None:
+    """None lets Rich decide (COLUMNS, else the terminal's width). Without a terminal and
+    without COLUMNS it would assume 80 columns, and lay tables out (and wrap warnings) for
+    a width nobody has: a pipe or a file gets whole rows and lines instead."""
+    if os.environ.get("COLUMNS", "").isdigit() or stream.isatty():
+        return None
+    return EDGELESS_WIDTH
 
 
 class ProgressBar:

@@ -49,7 +49,7 @@ def refused_error(report: RedriveReport) -> RefusedError:
 
 def exit_code(report: RedriveReport | ArchiveReport) -> ExitCode:
     """The exit status a run deserves: 0 only when it did all it was asked to."""
-    if isinstance(report, RedriveReport) and report.dry_run:
+    if report.dry_run:  # a plan changed nothing, whatever it found
         return ExitCode.OK
     if report.interrupted:
         terminated = report.stopped_because == "terminated"

@@ -24,17 +24,25 @@ class PlanTally:
         self.outcomes: Counter[str] = Counter()
         self.delay_min: int | None = None
         self.delay_max: int | None = None
+        self.oldest: float | None = None
+        self.newest: float | None = None
 
     def add(self, planned: PlannedMessage) -> None:
-        self.count += 1
-        self.error_types[planned.error_type] += 1
-        self.targets[planned.target] += 1
-        self.ages[bucket_of(planned.age_s)] += 1
+        self.add_touched(planned.error_type, planned.age_s, planned.target)
         if planned.predicted_outcome:
             self.outcomes[planned.predicted_outcome] += 1
         delay = planned.delay_s
         self.delay_min = delay if self.delay_min is None else min(self.delay_min, delay)
         self.delay_max = delay if self.delay_max is None else max(self.delay_max, delay)
+
+    def add_touched(self, error_type: str, age_s: float, target: str) -> None:
+        """One message the plan would touch: sent to `target`, or archived there."""
+        self.count += 1
+        self.error_types[error_type] += 1
+        self.targets[target] += 1
+        self.ages[bucket_of(age_s)] += 1
+        self.oldest = age_s if self.oldest is None else max(self.oldest, age_s)
+        self.newest = age_s if self.newest is None else min(self.newest, age_s)
 
     def summary(self) -> PlanSummary:
         return PlanSummary(
@@ -48,6 +56,8 @@ class PlanTally:
             refused=self.refused,
             delay_min_s=self.delay_min,
             delay_max_s=self.delay_max,
+            oldest_age_s=self.oldest,
+            newest_age_s=self.newest,
         )
 
 

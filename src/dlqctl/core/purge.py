@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from dlqctl.core.archive import ExportWriter, to_record
@@ -22,9 +23,10 @@ from dlqctl.core.filters import MessageFilter
 from dlqctl.core.journal import Journal
 from dlqctl.core.moving import BatchOutcome, Mover, Outgoing
 from dlqctl.core.outcome import journal_outcome
+from dlqctl.core.plan import PlanTally
 from dlqctl.core.select import Selected, SelectionNotes
 from dlqctl.errors import DlqctlError
-from dlqctl.models import ArchiveReport, FailedEntry
+from dlqctl.models import ArchiveReport, Coverage, FailedEntry, PlannedDeletion
 
 _NO_PAYLOAD_LIMIT = 1 << 62
 
@@ -183,4 +185,51 @@ def _report(
         interrupted=stop.is_set() or stopped in ("interrupted", "terminated"),
         stopped_because=stopped,
         warnings=[],
+    )
+
+
+def plan_archive(
+    selection: Iterable[Selected],
+    *,
+    source: str,
+    out: Path | None,
+    coverage: Callable[[], Coverage],
+    on_planned: Callable[[PlannedDeletion], None] | None = None,
+) -> ArchiveReport:
+    """What an export or purge would do over a look's selection (the dry run, and what a
+    prompt shows): counts by error type and age, and each message unless `on_planned`
+    takes them one by one (then the report keeps only the aggregates)."""
+    started = time.monotonic()
+    tally = PlanTally()
+    planned: list[PlannedDeletion] = []
+    where = str(out) if out else "deleted without an archive"
+    for chosen in selection:
+        message = chosen.message
+        tally.add_touched(message.error_type, message.age_s, where)
+        one = PlannedDeletion(
+            message_id=message.message_id,
+            error_type=message.error_type,
+            age_s=message.age_s,
+            body_sha256=message.body_sha256,
+            body_bytes=message.body_bytes,
+            message_group_id=message.message_group_id,
+        )
+        if on_planned is None:
+            planned.append(one)
+        else:
+            on_planned(one)
+    return ArchiveReport(
+        run_id=uuid.uuid4().hex[:12],
+        source=source,
+        file=str(out) if out else None,
+        exported=0,
+        deleted=0,
+        failed=[],
+        coverage=coverage(),
+        duration_s=round(time.monotonic() - started, 3),
+        dry_run=True,
+        selected=tally.count,
+        summary=tally.summary(),
+        planned=planned,
+        stopped_because=coverage().stopped_because,
     )

@@ -13,6 +13,7 @@ from dlqctl.cli.options import (
     Attributes,
     Concurrency,
     ConfigFile,
+    DryRun,
     EndpointUrl,
     ErrorTypeAttribute,
     ErrorTypes,
@@ -42,6 +43,7 @@ from dlqctl.core.journal import default_archive_path
 from dlqctl.core.outcome import exit_code
 from dlqctl.core.queue_ref import parse_queue_ref
 from dlqctl.errors import ExitCode, RefusedError, UsageError
+from dlqctl.models import ArchiveReport
 
 
 @app.command("export")
@@ -81,6 +83,7 @@ def export(
     max_messages: MaxMessages = None,
     force: Force = False,
     yes: Yes = False,
+    dry_run: DryRun = False,
     journal: JournalPath = None,
     output: OutputOption = OutputFormat.table,
     no_color: NoColor = False,
@@ -139,6 +142,7 @@ def purge(
     max_messages: MaxMessages = None,
     force: Force = False,
     yes: Yes = False,
+    dry_run: DryRun = False,
     journal: JournalPath = None,
     output: OutputOption = OutputFormat.table,
     no_color: NoColor = False,
@@ -146,13 +150,16 @@ def purge(
 ) -> None:
     """Delete selected messages from a queue, after archiving them to a file.
 
-    Needs a filter or --all, deletes at most --max-messages (default 100), asks first
-    unless --yes. The archive is written and fsynced before the first delete; `dlqctl
-    replay` can bring the messages back.
+    Needs a filter or --all, deletes at most --max-messages (default 100), shows the plan
+    (counts by error type, oldest and newest age) and asks first unless --yes; --dry-run
+    prints the plan and changes nothing. The archive is written and fsynced before the
+    first delete; `dlqctl replay` can bring the messages back.
 
     **Examples:**
 
-        dlqctl purge orders-dlq --error-type PoisonPayloadError --max-age 7d
+        dlqctl purge orders-dlq --error-type PoisonPayloadError --min-age 7d --dry-run
+
+        dlqctl purge orders-dlq --error-type PoisonPayloadError --min-age 7d
 
         dlqctl purge orders-dlq --all --max-messages 1000 --yes -o json | jq '.file'
     """
@@ -167,20 +174,31 @@ def _archive(
     inv: Invocation, queue: str | None, out: Path | None, *, delete: bool, purging: bool
 ) -> None:
     name = inv.queue(queue)
-    if delete and not (inv.values.get("yes") or can_prompt()):
-        raise RefusedError("no terminal to confirm on: pass --yes")
+    dry_run = bool(inv.values.get("dry_run"))
+    asks = delete and not (dry_run or inv.values.get("yes"))
+    if asks and not can_prompt():
+        raise RefusedError("no terminal to confirm on: pass --yes (or --dry-run to only look)")
 
-    def confirm(count: int) -> bool:
-        if inv.values.get("yes"):
-            return True
+    def confirm(plan: ArchiveReport) -> bool:
         if bar is not None:
             bar.pause()  # the look's bar off the screen: the prompt gets a clean line
+        # What the question is about goes with the question, on stderr, whatever -o says.
+        inv.out.err.print(archive_view(plan, deleting=delete))
+        for warning in plan.warnings:
+            inv.out.warn(warning)
+        inv.out.note(
+            "the run re-selects with the same filters and cap as it goes: if the DLQ "
+            "changed since this look, what is deleted can differ"
+        )
         kept = f" (archived in {out})" if out else " with no archive"
         with plain_interrupts():
             return typer.confirm(
-                f"Delete {count} messages from {name}{kept}?", default=False, err=True
+                f"Delete up to {plan.selected} messages from {name}{kept}?",
+                default=False,
+                err=True,
             )
 
+    streams = dry_run and inv.out.format is OutputFormat.ndjson
     with graceful_interrupt(inv.out) as stop, inv.out.progress(f"scanning {name}") as bar:
         run = inv.api.purge if purging else functools.partial(inv.api.export, delete=delete)
         report = run(
@@ -190,13 +208,16 @@ def _archive(
             select_all=inv.values.get("select_all", False),
             max_messages=inv.values.get("max_messages"),
             force=inv.values.get("force", False),
-            confirm=confirm,
+            dry_run=dry_run,
+            confirm=confirm if asks else None,
             journal=inv.values.get("journal"),
             stop=stop,
             max_scan=inv.values.get("max_scan"),
             on_progress=bar,
+            on_planned=(lambda planned: inv.out.emit_lines([planned])) if streams else None,
         )
-    inv.out.report(report, lambda: archive_view(report), report.warnings)
+    if not streams:  # a streamed plan's lines are all out already
+        inv.out.report(report, lambda: archive_view(report, deleting=delete), report.warnings)
     code = exit_code(report)
     if code is not ExitCode.OK:
         raise typer.Exit(int(code))

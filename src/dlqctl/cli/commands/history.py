@@ -4,14 +4,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich import box
-from rich.table import Table
 
 from dlqctl.cli.app import app
 from dlqctl.cli.common import Invocation, guarded
-from dlqctl.cli.options import NoColor, OutputOption, Verbose
+from dlqctl.cli.options import NoColor, OutputOption, Verbose, Wide
 from dlqctl.cli.output import OutputFormat
-from dlqctl.core.queue_ref import queue_name_from_arn
+from dlqctl.cli.render import history_view
 
 
 @app.command("history")
@@ -25,6 +23,7 @@ def history(
         typer.Option(help="Audit journal (default: $XDG_STATE_HOME/dlqctl/journal.jsonl)."),
     ] = None,
     output: OutputOption = OutputFormat.table,
+    wide: Wide = False,
     no_color: NoColor = False,
     verbose: Verbose = False,
 ) -> None:
@@ -55,31 +54,4 @@ def history(
     elif not runs:
         inv.out.note(f"no runs recorded in {path}")
     else:
-        table = Table(title=f"Recent runs ({path})", box=box.SIMPLE_HEAD)
-        for column in (
-            "Started",
-            "Run",
-            "User@host",
-            "Command",
-            "Source → target",
-            "Moved",
-            "Outcome",
-        ):
-            table.add_column(column)
-        for run in runs:
-            targets = run.get("target") or []
-            target = ", ".join(
-                queue_name_from_arn(t)
-                for t in (targets if isinstance(targets, list) else [targets])
-            )
-            source = queue_name_from_arn(run["source"]) if run.get("source") else "-"
-            table.add_row(
-                str(run.get("started_at", "?"))[:19].replace("T", " "),
-                str(run["run_id"]),
-                f"{run.get('user', '?')}@{run.get('host', '?')}",
-                " ".join(["dlqctl", *(run.get("argv") or [str(run.get("command", ""))])]),
-                f"{source} → {target or '-'}",
-                str(run["moved"]),
-                str(run["outcome"]),
-            )
-        inv.out.console.print(table)
+        inv.out.show(history_view(found, wide=wide), wide=wide)

@@ -27,6 +27,7 @@ from dlqctl.cli.options import (
     Query,
     Region,
     Verbose,
+    Wide,
 )
 from dlqctl.cli.output import OutputFormat
 from dlqctl.cli.render import inspect_view
@@ -57,6 +58,7 @@ def inspect_queue(
     max_scan: MaxScan = None,
     concurrency: Concurrency = None,
     output: OutputOption = OutputFormat.table,
+    wide: Wide = False,
     no_color: NoColor = False,
     verbose: Verbose = False,
 ) -> None:
@@ -83,4 +85,4 @@ def inspect_queue(
             on_progress=on_progress,
             force=force,
         )
-    inv.out.report(report, lambda: inspect_view(report), report.warnings)
+    inv.out.report(report, lambda: inspect_view(report), report.warnings, wide=wide)

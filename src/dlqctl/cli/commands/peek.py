@@ -28,6 +28,7 @@ from dlqctl.cli.options import (
     Query,
     Region,
     Verbose,
+    Wide,
 )
 from dlqctl.cli.output import OutputFormat
 from dlqctl.cli.render import peek_view
@@ -80,6 +81,7 @@ def peek(
     max_scan: MaxScan = None,
     concurrency: Concurrency = None,
     output: OutputOption = OutputFormat.table,
+    wide: Wide = False,
     no_color: NoColor = False,
     verbose: Verbose = False,
 ) -> None:
@@ -115,7 +117,7 @@ def peek(
             on_message=(lambda message: inv.out.emit_lines([message])) if streams else None,
         )
     if inv.out.format is OutputFormat.table:
-        inv.out.console.print(peek_view(result, with_body=body))
+        inv.out.show(peek_view(result, with_body=body, wide=wide), wide=wide)
         for warning in result.warnings:
             inv.out.warn(warning)
     elif inv.out.format is OutputFormat.json:

@@ -15,6 +15,7 @@ from dlqctl.cli.options import (
     Profile,
     Region,
     Verbose,
+    Wide,
 )
 from dlqctl.cli.output import OutputFormat
 from dlqctl.cli.render import queues_table
@@ -33,6 +34,7 @@ def queues(
     pipeline: PipelineName = None,
     config: ConfigFile = None,
     output: OutputOption = OutputFormat.table,
+    wide: Wide = False,
     no_color: NoColor = False,
     verbose: Verbose = False,
 ) -> None:
@@ -54,6 +56,6 @@ def queues(
     elif inv.out.format is OutputFormat.ndjson:
         inv.out.emit_lines(found)
     elif found:
-        inv.out.console.print(queues_table(found, all_queues=all_queues))
+        inv.out.show(queues_table(found, all_queues=all_queues), wide=wide)
     else:
         inv.out.note("no queues found" if all_queues else "no dead-letter queues found (try --all)")

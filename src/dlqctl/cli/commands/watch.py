@@ -20,6 +20,7 @@ from dlqctl.cli.options import (
     Profile,
     Region,
     Verbose,
+    Wide,
 )
 from dlqctl.cli.output import OutputFormat
 from dlqctl.cli.render import watch_table
@@ -46,13 +47,15 @@ def watch(
     pipeline: PipelineName = None,
     config: ConfigFile = None,
     output: OutputOption = OutputFormat.table,
+    wide: Wide = False,
     no_color: NoColor = False,
     verbose: Verbose = False,
 ) -> None:
     """Refresh depth, in-flight and oldest age of one or more queues until Ctrl-C.
 
     Ctrl-C is the normal way to stop and exits 0. With -o ndjson, each refresh prints one
-    object per queue, for logging.
+    object per queue, for logging. With --wide, each refresh is printed below the last: a
+    table wider than the terminal cannot be redrawn in place.
 
     **Examples:**
 
@@ -73,10 +76,12 @@ def watch(
     if pause < 1:
         raise UsageError("--interval must be at least 1s")
     try:
-        if inv.out.format is OutputFormat.table:
-            _live(inv, targets, pause, count)
-        else:
+        if inv.out.format is not OutputFormat.table:
             _stream(inv, targets, pause, count)
+        elif wide:
+            _scroll(inv, targets, pause, count)
+        else:
+            _live(inv, targets, pause, count)
     except KeyboardInterrupt:
         return
 
@@ -89,11 +94,19 @@ def _refreshes(count: int, pause: float) -> Iterator[int]:
         yield number
 
 
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%H:%M:%SZ")
+
+
 def _live(inv: Invocation, targets: list[str], pause: float, count: int) -> None:
     with Live(console=inv.out.console, auto_refresh=False) as live:
         for _ in _refreshes(count, pause):
-            stamp = datetime.now(UTC).strftime("%H:%M:%SZ")
-            live.update(watch_table(inv.api.watch(targets), stamp), refresh=True)
+            live.update(watch_table(inv.api.watch(targets), _stamp()), refresh=True)
+
+
+def _scroll(inv: Invocation, targets: list[str], pause: float, count: int) -> None:
+    for _ in _refreshes(count, pause):
+        inv.out.show(watch_table(inv.api.watch(targets), _stamp()), wide=True)
 
 
 def _stream(inv: Invocation, targets: list[str], pause: float, count: int) -> None:
