@@ -71,6 +71,12 @@ def test_queue_names_from_every_pipeline(configured: Path) -> None:
     }
 
 
+@pytest.mark.parametrize("command", ["inspect", "peek", "redrive", "export", "purge", "watch"])
+def test_queue_arguments_offer_the_configs_queues(configured: Path, command: str) -> None:
+    assert offered(command, "orders") == {"orders-dlq", "orders"}
+    assert offered(command, "prod-dlq-pipeline-") == {"prod-dlq-pipeline-dlq"}
+
+
 def test_hints_name_the_pipeline(configured: Path) -> None:
     zsh = complete("redrive", "--to", "", shell="zsh").stdout
     assert '"orders-dlq":"DLQ of pipeline orders"' in zsh

@@ -34,6 +34,21 @@ EndpointUrl = Annotated[
         rich_help_panel=AWS_PANEL,
     ),
 ]
+# The queue a command acts on, as its first argument; TAB offers the config's queues.
+QueueArgument = Annotated[
+    str | None,
+    typer.Argument(
+        help="Queue name, URL or ARN (default: the --pipeline's DLQ).",
+        autocompletion=complete_queue,
+    ),
+]
+DlqArgument = Annotated[
+    str | None,
+    typer.Argument(
+        help="The DLQ: name, URL or ARN (default: the --pipeline's DLQ).",
+        autocompletion=complete_queue,
+    ),
+]
 PipelineName = Annotated[
     str | None,
     typer.Option(

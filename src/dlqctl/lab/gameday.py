@@ -72,9 +72,12 @@ def running_lab(show: Show, log: Path) -> Iterator[LabResources]:
                 target=poller.run, args=(stop,), name="lab-poller", daemon=True
             )
             thread.start()
+            # One clause a line: the demo reads whole at 80 columns (the log path is long).
             show(
-                f"lab up at {endpoint}: {spec.MAIN_QUEUE_NAME} → worker → {spec.DLQ_NAME} "
-                f"after {spec.MAX_RECEIVE_COUNT} receives (worker log: {log})"
+                f"lab up at {endpoint}\n"
+                f"   {spec.MAIN_QUEUE_NAME} → worker → {spec.DLQ_NAME} after "
+                f"{spec.MAX_RECEIVE_COUNT} receives\n"
+                f"   worker log: {log}"
             )
             yield resources
         finally:
@@ -156,7 +159,8 @@ def run_gameday(
         set_failure_mode(lab.endpoint, "none")
         time.sleep(spec.LAB_FAILURE_MODE_CACHE_S + 0.5)
         show(
-            "6. dlqctl redrive --error-type Timeout --canary 2 --canary-wait 20s --rate 20 --jitter 2s"
+            "6. dlqctl redrive --error-type Timeout --canary 2 --canary-wait 20s \\\n"
+            "      --rate 20 --jitter 2s"
         )
         options = RedriveOptions(canary=2, canary_wait_s=20, rate=20, jitter_s=2)
         report = dlqctl.redrive(lab.dlq_url, transient, options, journal=journal)

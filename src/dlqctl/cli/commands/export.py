@@ -32,6 +32,7 @@ from dlqctl.cli.options import (
     PipelineName,
     Profile,
     Query,
+    QueueArgument,
     Region,
     SelectAll,
     Verbose,
@@ -49,9 +50,7 @@ from dlqctl.models import ArchiveReport
 @app.command("export")
 @guarded
 def export(
-    queue: Annotated[
-        str | None, typer.Argument(help="Queue name, URL or ARN (default: the --pipeline's DLQ).")
-    ] = None,
+    queue: QueueArgument = None,
     out: Annotated[
         Path, typer.Option("--out", help="New JSONL file to write (never overwritten; mode 0600).")
     ] = Path("export.jsonl"),
@@ -109,9 +108,7 @@ def export(
 @app.command("purge")
 @guarded
 def purge(
-    queue: Annotated[
-        str | None, typer.Argument(help="Queue name, URL or ARN (default: the --pipeline's DLQ).")
-    ] = None,
+    queue: QueueArgument = None,
     archive: Annotated[
         Path | None,
         typer.Option(

@@ -25,6 +25,7 @@ from dlqctl.cli.options import (
     PipelineName,
     Profile,
     Query,
+    QueueArgument,
     Region,
     Verbose,
     Wide,
@@ -36,9 +37,7 @@ from dlqctl.cli.render import inspect_view
 @app.command("inspect")
 @guarded
 def inspect_queue(
-    queue: Annotated[
-        str | None, typer.Argument(help="Queue name, URL or ARN (default: the --pipeline's DLQ).")
-    ] = None,
+    queue: QueueArgument = None,
     force: Annotated[bool, typer.Option("--force", help=LOOK_FORCE_HELP)] = False,
     region: Region = None,
     profile: Profile = None,

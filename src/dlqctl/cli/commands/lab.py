@@ -66,8 +66,11 @@ def up(
             "server_pid": started.server_pid,
             "poller_pid": started.poller_pid,
         },
-        f"lab up at {resources.endpoint} (server pid {started.server_pid}, poller pid {started.poller_pid})\n"
-        f'next: eval "$(dlqctl lab env)"; dlqctl lab send --count 20 --poison-ratio 0.2; dlqctl queues',
+        f"lab up at {resources.endpoint}\n"
+        f"(server pid {started.server_pid}, poller pid {started.poller_pid})\n"
+        'next: eval "$(dlqctl lab env)"\n'
+        "      dlqctl lab send --count 20 --poison-ratio 0.2\n"
+        "      dlqctl queues",
     )
 
 
@@ -303,6 +306,8 @@ def demo(
     }
     inv.out.report(
         document,
-        f"GameDay done in {summary.seconds}s: sent {summary.sent}, {summary.reached_dlq} reached the DLQ, "
-        f"{summary.recovered} recovered by the redrive, {summary.left_in_dlq} poison left for a person",
+        f"GameDay done in {summary.seconds}s: sent {summary.sent}, {summary.reached_dlq} "
+        "reached the DLQ,\n"
+        f"{summary.recovered} recovered by the redrive, {summary.left_in_dlq} poison left "
+        "for a person",
     )

@@ -26,6 +26,7 @@ from dlqctl.cli.options import (
     PipelineName,
     Profile,
     Query,
+    QueueArgument,
     Region,
     Verbose,
     Wide,
@@ -42,9 +43,7 @@ class Sort(StrEnum):
 @app.command("peek")
 @guarded
 def peek(
-    queue: Annotated[
-        str | None, typer.Argument(help="Queue name, URL or ARN (default: the --pipeline's DLQ).")
-    ] = None,
+    queue: QueueArgument = None,
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=0, help="Show at most this many messages.")
     ] = 20,

@@ -12,6 +12,7 @@ from dlqctl.cli.options import (
     BatchSize,
     Concurrency,
     ConfigFile,
+    DlqArgument,
     DryRun,
     EndpointUrl,
     ErrorTypeAttribute,
@@ -48,10 +49,7 @@ from dlqctl.core.guardrails import DEFAULT_BATCH_SIZE
 @app.command("redrive")
 @guarded
 def redrive(
-    queue: Annotated[
-        str | None,
-        typer.Argument(help="The DLQ: name, URL or ARN (default: the --pipeline's DLQ)."),
-    ] = None,
+    queue: DlqArgument = None,
     canary: Annotated[
         int,
         typer.Option(

@@ -11,6 +11,7 @@ from rich.live import Live
 
 from dlqctl.cli.app import app
 from dlqctl.cli.common import Invocation, guarded
+from dlqctl.cli.completion import complete_queue
 from dlqctl.cli.options import (
     ConfigFile,
     EndpointUrl,
@@ -34,7 +35,8 @@ def watch(
     queues: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Queue names, URLs or ARNs (default: the --pipeline's DLQ and source)."
+            help="Queue names, URLs or ARNs (default: the --pipeline's DLQ and source).",
+            autocompletion=complete_queue,
         ),
     ] = None,
     interval: Annotated[str, typer.Option(help="Time between refreshes.")] = "5s",
