@@ -178,7 +178,10 @@ def test_a_lab_pipeline_someone_wrote_is_never_overwritten_or_removed(
         f"dlqctl: error: config file {config} already has a `lab` pipeline that "
         "`dlqctl lab up` did not write: rename it, then run `dlqctl lab up` again"
     )
-    assert json.loads(run(home, "lab", "status", "-o", "json").stdout) == {"running": False}
+    assert json.loads(run(home, "lab", "status", "-o", "json").stdout) == {
+        "running": False,
+        "stale_state_cleared": False,
+    }
     kept = run(home, "lab", "down").stdout.strip()
     assert (
         kept == f"no lab was running; kept the lab pipeline in {config}: `lab up` did not write it"
@@ -195,7 +198,10 @@ def test_up_with_an_invalid_config_file_starts_nothing(
     error = run(home, "lab", "up", expect=2).stderr.strip()
     assert error.startswith(f"dlqctl: error: config file {config} is not valid TOML")
     assert len(error.splitlines()) == 1
-    assert json.loads(run(home, "lab", "status", "-o", "json").stdout) == {"running": False}
+    assert json.loads(run(home, "lab", "status", "-o", "json").stdout) == {
+        "running": False,
+        "stale_state_cleared": False,
+    }
     assert config.read_text() == "[pipelines.orders\n"
 
 
@@ -286,3 +292,71 @@ def test_a_lab_pipeline_from_before_the_note_is_still_recognised(tmp_path: Path)
     config.write_text(by_hand)
     assert unregister_pipeline(config) is PipelineOutcome.KEPT
     assert config.read_text() == by_hand
+
+
+@pytest.mark.parametrize("recorded", ["an older lab's state, no identity", "another identity"])
+def test_a_reused_pid_is_never_signalled(
+    home: dict[str, str], tmp_path: Path, recorded: str
+) -> None:
+    # Stand-ins for whatever got the lab's pids after a reboot.
+    strangers = [subprocess.Popen(["sleep", "60"], start_new_session=True) for _ in range(2)]
+    try:
+        state = {
+            "server_pid": strangers[0].pid,
+            "poller_pid": strangers[1].pid,
+            "started_at": time.time() - 86_400,
+            "resources": {
+                "endpoint": "http://127.0.0.1:9",
+                "queue_url": "http://127.0.0.1:9/123456789012/dlq-pipeline-main",
+                "queue_arn": "arn:aws:sqs:us-east-1:123456789012:dlq-pipeline-main",
+                "dlq_url": "http://127.0.0.1:9/123456789012/dlq-pipeline-dlq",
+                "dlq_arn": "arn:aws:sqs:us-east-1:123456789012:dlq-pipeline-dlq",
+                "table": "dlq-pipeline-ledger",
+                "parameter": "/dlq-pipeline/failure-mode",
+            },
+            "config_file": None,
+        }
+        if recorded == "another identity":
+            state |= {"server_identity": "1 sleep 60", "poller_identity": "1 sleep 60"}
+        state_file = tmp_path / "state" / "dlqctl" / "lab" / "state.json"
+        state_file.parent.mkdir(parents=True)
+        state_file.write_text(json.dumps(state))
+
+        status = run(home, "lab", "status")
+        assert "no lab is running (its state file was stale: removed)" in status.stdout
+        state_file.write_text(json.dumps(state))
+        down = run(home, "lab", "down")
+        assert f"left alone pid {strangers[0].pid} (server), pid {strangers[1].pid}" in (
+            down.stdout.replace("\n", " ")
+        )
+        assert all(process.poll() is None for process in strangers), "a stranger was signalled"
+        assert not state_file.exists()
+    finally:
+        for process in strangers:
+            process.kill()
+            process.wait()
+
+
+def test_a_missing_lab_package_is_one_line_with_the_command_that_adds_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from dlqctl.cli.app import app
+
+    monkeypatch.setitem(sys.modules, "flask_cors", None)  # as if moto[server] were missing
+    result = CliRunner().invoke(app, ["lab", "up"])
+    assert result.exit_code == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "the lab needs moto (the `lab` extra; missing: flask_cors)" in line
+    assert f"{sys.executable} -m pip install" in line and "moto[" in line
+
+
+def test_the_install_command_fits_how_dlqctl_was_installed() -> None:
+    from dlqctl.lab.preflight import install_command
+
+    assert install_command("/home/u/.local/pipx/venvs/dlqctl").startswith(
+        "pipx inject dlqctl 'aws-lambda-powertools"
+    )
+    uv = install_command("/home/u/.local/share/uv/tools/dlqctl")
+    assert uv.startswith("uv tool install --reinstall --with ") and uv.endswith(" dlqctl")

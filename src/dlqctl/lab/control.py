@@ -31,7 +31,7 @@ from dlqctl.lab.environment import (
     failure_mode,
 )
 from dlqctl.lab.server import start_background
-from dlqctl.lab.state import LabState, alive, lab_dir, stop_process
+from dlqctl.lab.state import LabState, lab_dir, process_identity, stop_process
 from dlqctl.pipeline import spec
 
 HEARTBEAT_STALE_S = 10
@@ -53,11 +53,13 @@ class Teardown:
     stopped: list[str]
     pipeline: PipelineOutcome
     config_file: Path | None
+    # Recorded pids that now belong to other processes (a stale state file): left alone.
+    left_alone: list[str]
 
 
 def up() -> LabState:
     running = LabState.load()
-    if running is not None and alive(running.server_pid):
+    if running is not None and running.server_running():
         raise RefusedError(
             f"a lab is already running at {running.resources.endpoint}: `dlqctl lab down` first"
         )
@@ -79,7 +81,15 @@ def up() -> LabState:
     except BaseException:
         stop_process(server_pid)
         raise
-    state = LabState(server_pid, poller_pid, time.time(), resources, config_file)
+    state = LabState(
+        server_pid,
+        poller_pid,
+        time.time(),
+        resources,
+        config_file,
+        server_identity=process_identity(server_pid),
+        poller_identity=process_identity(poller_pid),
+    )
     state.save()  # before the config is touched: `down` must find the processes whatever happens
     register_pipeline(resources, config_file)
     return state
@@ -115,10 +125,11 @@ def down() -> Teardown:
     point at a dead port; safe to run twice."""
     state = LabState.load()
     stopped = []
+    left_alone = state.strangers() if state is not None else []
     if state is not None:
-        if stop_process(state.poller_pid):
+        if state.poller_running() and stop_process(state.poller_pid):
             stopped.append(f"poller (pid {state.poller_pid})")
-        if stop_process(state.server_pid):
+        if state.server_running() and stop_process(state.server_pid):
             stopped.append(f"server (pid {state.server_pid})")
     LabState.clear()
     heartbeat_path().unlink(missing_ok=True)
@@ -126,13 +137,17 @@ def down() -> Teardown:
     # of it, the config file in force.
     recorded = state.config_file if state is not None else None
     config_file = recorded or config_path(None, os.environ)
-    return Teardown(stopped, unregister_pipeline(config_file), config_file)
+    return Teardown(stopped, unregister_pipeline(config_file), config_file, left_alone)
 
 
 def status() -> dict[str, Any]:
     state = LabState.load()
-    if state is None or not alive(state.server_pid):
-        return {"running": False}
+    if state is None or not state.server_running():
+        # A state file whose processes are gone (or whose pids are someone else's now)
+        # describes nothing: say so once and forget it.
+        if state is not None:
+            LabState.clear()
+        return {"running": False, "stale_state_cleared": state is not None}
     resources = state.resources
     sqs = client("sqs", resources.endpoint)
 
@@ -152,9 +167,9 @@ def status() -> dict[str, Any]:
         "server_pid": state.server_pid,
         "poller": {
             "pid": state.poller_pid,
-            "alive": alive(state.poller_pid),
+            "alive": state.poller_running(),
             "heartbeat_age_s": round(beat_age, 1) if beat_age is not None else None,
-            "healthy": alive(state.poller_pid)
+            "healthy": state.poller_running()
             and beat_age is not None
             and beat_age < HEARTBEAT_STALE_S,
         },

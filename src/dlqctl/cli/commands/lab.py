@@ -24,12 +24,18 @@ app.add_typer(lab_app, name="lab")
 
 
 def _lab() -> Any:
-    """The lab's modules, which need the `lab` extra (moto's server, Powertools)."""
+    """The lab's modules, which need the `lab` extra (moto's server, Powertools): checked
+    before anything starts, so a missing package is one line, not a server that never
+    comes up."""
+    from dlqctl.lab import preflight
+
+    if problem := preflight.problem():
+        raise UsageError(problem)
     try:
         from dlqctl.lab import control, environment, gameday, state, traffic
     except ImportError as exc:
         raise UsageError(
-            f"the lab needs extra packages ({exc.name}): pip install 'dlqctl[lab]'"
+            f"the lab needs {exc.name} (the `lab` extra): {preflight.install_command()}"
         ) from None
     return control, environment, gameday, state, traffic
 
@@ -37,7 +43,7 @@ def _lab() -> Any:
 def _running() -> Any:
     _, _, _, state, _ = _lab()
     current = state.LabState.load()
-    if current is None or not state.alive(current.server_pid):
+    if current is None or not current.server_running():
         raise NotFoundError("no lab is running: start one with `dlqctl lab up`")
     return current
 
@@ -94,6 +100,7 @@ def down(
     teardown = control.down()
     document = {
         "stopped": teardown.stopped,
+        "left_alone": teardown.left_alone,
         "pipeline": str(teardown.pipeline),
         "config_file": str(teardown.config_file) if teardown.config_file else None,
     }
@@ -101,6 +108,11 @@ def down(
         inv.out.report(document, view="")  # JSON or ndjson: the document alone
         return
     lines = [_teardown_line(control.PipelineOutcome, teardown)]
+    if teardown.left_alone:
+        lines.append(
+            f"left alone {', '.join(teardown.left_alone)}: another process has that pid now "
+            "(the lab's state file was stale); removed the state file"
+        )
     if os.environ.get("DLQCTL_PIPELINE") == environment.LAB_PIPELINE:
         lines.append('next: eval "$(dlqctl lab env --unset)" to point this shell away from the lab')
     # One line each, whatever the width: the terminal may wrap them, Rich must not, or the
@@ -136,7 +148,8 @@ def status(
     control, *_ = _lab()
     current = control.status()
     if not current["running"]:
-        inv.out.report(current, "no lab is running: start one with `dlqctl lab up`")
+        stale = " (its state file was stale: removed)" if current["stale_state_cleared"] else ""
+        inv.out.report(current, f"no lab is running{stale}: start one with `dlqctl lab up`")
         return
     poller = current["poller"]
     lines = [
@@ -146,9 +159,10 @@ def status(
         f"{name}: visible {d['visible']} · in flight {d['in_flight']} · delayed {d['delayed']}"
         for name, d in current["queues"].items()
     ]
-    lines.append(
-        f"poller pid {poller['pid']}: {'healthy' if poller['healthy'] else 'NOT healthy'} (heartbeat {poller['heartbeat_age_s']}s ago)"
-    )
+    age = poller["heartbeat_age_s"]
+    beat = f"heartbeat {age}s ago" if age is not None else "no heartbeat yet"
+    health = "healthy" if poller["healthy"] else "NOT healthy"
+    lines.append(f"poller pid {poller['pid']}: {health} ({beat})")
     inv.out.report(current, "\n".join(lines))
 
 
