@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import boto3
+import botocore.session
 from botocore.config import Config
 
 from dlqctl import __version__
@@ -47,15 +48,11 @@ class AwsSession:
             # convention that the SDKs and the AWS CLI v2 also honour.
             region = self.settings.region or os.environ.get("AWS_REGION") or None
             with aws_call("sts", "the AWS profile"):
-                self._session = boto3.Session(
-                    profile_name=self.settings.profile, region_name=region
-                )
-                if _is_loopback(self.settings.endpoint_url) and not self._session.get_credentials():
-                    # A local emulator (the lab) accepts any keys; AWS itself is never asked.
+                if _is_loopback(self.settings.endpoint_url or _sqs_endpoint_from_environment()):
+                    self._session = _local_session(self.settings.profile, region)
+                else:
                     self._session = boto3.Session(
-                        aws_access_key_id="testing",
-                        aws_secret_access_key="testing",  # noqa: S106 - emulator keys
-                        region_name=region,
+                        profile_name=self.settings.profile, region_name=region
                     )
         return self._session
 
@@ -130,6 +127,29 @@ class AwsSession:
     def _mixes_local_sqs_with_aws(self, client: Any, region: str | None) -> bool:
         sqs_local = not _is_aws_endpoint(self.client("sqs", region).meta.endpoint_url)
         return sqs_local and _is_aws_endpoint(client.meta.endpoint_url)
+
+
+def _local_session(profile: str | None, region: str | None) -> boto3.Session:
+    """A session for an emulator on this machine (the lab, moto, LocalStack). Without
+    configured keys, botocore's credential chain would end at the EC2 instance metadata
+    service (169.254.169.254: traffic off the machine and a wait of seconds), so that
+    link is taken out; an emulator accepts any keys, so fixed ones stand in."""
+    core = botocore.session.Session(profile=profile)
+    core.get_component("credential_provider").remove("iam-role")
+    session = boto3.Session(botocore_session=core, region_name=region)
+    if session.get_credentials() is None:
+        session = boto3.Session(
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - emulator keys
+            region_name=region,
+        )
+    return session
+
+
+def _sqs_endpoint_from_environment() -> str | None:
+    """The endpoint boto3 itself would give SQS from the environment (`eval "$(dlqctl lab
+    env)"` sets these)."""
+    return os.environ.get("AWS_ENDPOINT_URL_SQS") or os.environ.get("AWS_ENDPOINT_URL")
 
 
 def _is_loopback(url: str | None) -> bool:
