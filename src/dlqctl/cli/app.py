@@ -6,7 +6,6 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
 
 from dlqctl import __version__
@@ -25,11 +24,12 @@ class OneLineErrors(TyperGroup):
     ) -> Any:
         try:
             code = super().main(args, prog_name, standalone_mode=False, **kwargs)
-        except ClickException as exc:
+        except typer.TyperException as exc:  # Typer's public base of its usage errors
             if type(exc).__name__ == "NoArgsIsHelpError":
-                exc.show()  # `dlqctl` alone: the help, as a usage error
+                getattr(exc, "show")()  # noqa: B009 - `dlqctl` alone: the help, as usage error
             else:
-                where = exc.ctx.command_path if getattr(exc, "ctx", None) else "dlqctl"  # type: ignore[attr-defined]
+                ctx = getattr(exc, "ctx", None)
+                where = ctx.command_path if ctx is not None else "dlqctl"
                 sys.stderr.write(f"dlqctl: error: {exc.format_message()} (see {where} --help)\n")
             code = exc.exit_code
         except typer.Abort:  # Ctrl-C (or end of input) at a prompt: nothing was changed
