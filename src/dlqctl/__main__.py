@@ -1,9 +1,17 @@
 """`dlqctl` and `python -m dlqctl`."""
 
-from dlqctl.cli.app import app
+import sys
 
 
 def main() -> None:
+    if sys.argv[1:] == ["--version"]:
+        # Asked by scripts and package managers, often: answered without loading the CLI.
+        from dlqctl import __version__
+
+        print(f"dlqctl {__version__}")
+        return
+    from dlqctl.cli.app import app
+
     app(prog_name="dlqctl")
 
 

@@ -1,5 +1,5 @@
-"""The AWS gateway: the only package that imports boto3 or botocore."""
+"""The AWS gateway: the only package that imports boto3 or botocore.
 
-from dlqctl.aws.session import AwsSession
-
-__all__ = ["AwsSession"]
+Nothing is imported here: importing one gateway module (e.g. for a type) must not load
+boto3, which takes most of a second and which `dlqctl --help` never needs.
+"""

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterable
-from typing import Any
-
-from boto3.dynamodb.types import TypeDeserializer
+from typing import TYPE_CHECKING, Any
 
 from dlqctl.aws.errors import aws_call
 from dlqctl.errors import AwsError
 from dlqctl.pipeline import spec
 
+if TYPE_CHECKING:
+    from boto3.dynamodb.types import TypeDeserializer
+
 BATCH_GET_MAX = 100
 _UNPROCESSED_RETRIES = 8
 
-_deserializer = TypeDeserializer()
+
+@functools.cache
+def _deserializer() -> TypeDeserializer:
+    # boto3 loads on the first read, not when a module needs BATCH_GET_MAX.
+    from boto3.dynamodb.types import TypeDeserializer
+
+    return TypeDeserializer()
 
 
 class LedgerGateway:
@@ -41,7 +49,7 @@ class LedgerGateway:
             with aws_call("dynamodb", f"ledger table {self.table}"):
                 response = self.client.batch_get_item(RequestItems=request)
             for raw in response.get("Responses", {}).get(self.table, []):
-                items.append({k: _deserializer.deserialize(v) for k, v in raw.items()})
+                items.append({k: _deserializer().deserialize(v) for k, v in raw.items()})
             request = response.get("UnprocessedKeys") or {}
             if not request:
                 return items

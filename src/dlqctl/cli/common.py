@@ -13,11 +13,10 @@ import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from dlqctl.api import Dlqctl
 from dlqctl.cli.output import Output, OutputFormat
 from dlqctl.cli.render import describe_report
 from dlqctl.config import Settings, load_settings
@@ -25,6 +24,9 @@ from dlqctl.core.durations import parse_duration
 from dlqctl.core.filters import MessageFilter, build_filter
 from dlqctl.core.guardrails import DEFAULT_BATCH_SIZE, DEFAULT_MAX_MESSAGES, RedriveOptions
 from dlqctl.errors import DlqctlError, ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from dlqctl.api import Dlqctl
 
 LOOK_FORCE_HELP = (
     "Look even when this look would move messages on to the DLQ's own DLQ (its redrive "
@@ -68,6 +70,10 @@ class Invocation:
 
     @functools.cached_property
     def api(self) -> Dlqctl:
+        # boto3 loads here, when a command first needs AWS: `--help` and TAB completion
+        # never get this far.
+        from dlqctl.api import Dlqctl
+
         return Dlqctl(self.settings)
 
     def message_filter(self) -> MessageFilter:
