@@ -143,10 +143,10 @@ def test_the_installed_script_completes_without_loading_boto3(configured: Path) 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_bash_itself(configured: Path) -> None:
-    """The script `dlqctl --show-completion bash` prints, sourced into bash and called
+    """The script `dlqctl completion bash` prints, sourced into bash and called
     the way bash calls it on TAB."""
     script = (
-        'source <("$DLQCTL" --show-completion bash); '
+        'source <("$DLQCTL" completion bash); '
         'COMP_WORDS=(dlqctl inspect --pipeline ""); COMP_CWORD=3; '
         '_dlqctl_completion "$DLQCTL"; printf "%s\\n" "${COMPREPLY[@]}"'
     )
@@ -159,3 +159,28 @@ def test_bash_itself(configured: Path) -> None:
         timeout=60,
     )
     assert sorted(done.stdout.split()) == ["orders", "prod", "typo"], done.stderr
+
+
+@pytest.mark.parametrize(
+    ("shell", "installed", "marker"),
+    [
+        ("zsh", ".zfunc/_dlqctl", "#compdef dlqctl"),
+        ("fish", ".config/fish/completions/dlqctl.fish", "complete --command dlqctl"),
+        ("bash", ".bash_completions/dlqctl.sh", "complete -o default -F _dlqctl_completion"),
+    ],
+)
+def test_install_writes_the_named_shells_script_whatever_shell_runs_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shell: str, installed: str, marker: str
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("SHELL", "/bin/bash")  # the shell dlqctl is run from is not asked
+    result = CliRunner().invoke(app, ["completion", shell, "--install"])
+    assert result.exit_code == 0, result.stderr
+    assert f"{shell} completion installed in" in result.stderr
+    assert marker in (tmp_path / installed).read_text()
+
+
+def test_printing_a_script_names_its_shell_and_an_unknown_one_is_a_usage_error() -> None:
+    assert CliRunner().invoke(app, ["completion", "zsh"]).stdout.startswith("#compdef dlqctl")
+    refused = CliRunner().invoke(app, ["completion", "tcsh"])
+    assert refused.exit_code == 2 and "'tcsh' is not one of" in refused.stderr

@@ -49,6 +49,8 @@ app = typer.Typer(
         "4 refused by a safety check · 5 not found · 6 access denied · 130 interrupted."
     ),
     no_args_is_help=True,
+    # `dlqctl completion SHELL` instead: Typer's options guess the shell (see that command).
+    add_completion=False,
     pretty_exceptions_show_locals=False,
     rich_markup_mode="markdown",
     cls=OneLineErrors,
@@ -76,6 +78,7 @@ def main(
 
 # The command modules register themselves on `app` when imported.
 from dlqctl.cli.commands import (  # noqa: E402
+    completion,
     config,
     export,
     history,
@@ -87,11 +90,13 @@ from dlqctl.cli.commands import (  # noqa: E402
     queues,
     redrive,
     replay,
+    ui,
     watch,
 )
 
 __all__ = [
     "app",
+    "completion",
     "config",
     "export",
     "history",
@@ -103,5 +108,6 @@ __all__ = [
     "queues",
     "redrive",
     "replay",
+    "ui",
     "watch",
 ]
