@@ -112,6 +112,11 @@ def test_up_send_status_env_down(home: dict[str, str], tmp_path: Path) -> None:
     report = json.loads(run(home, "inspect", "--pipeline", "lab", "-o", "json").stdout)
     assert report["queue"]["name"] == "dlq-pipeline-dlq" and report["queue"]["sources"] == [main]
 
+    # The logs hold order payloads: only their owner may read them.
+    logs = sorted((tmp_path / "state" / "dlqctl" / "lab").glob("*.log"))
+    assert {"poller.log", "server.log", "ingest.log"} <= {log.name for log in logs}
+    assert {oct(log.stat().st_mode & 0o777) for log in logs} == {"0o600"}
+
     pids = [started["server_pid"], started["poller_pid"]]
     assert "stopped poller" in run(home, "lab", "down").stdout
     assert run(home, "lab", "down").stdout.strip() == "no lab was running"

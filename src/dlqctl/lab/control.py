@@ -30,6 +30,7 @@ from dlqctl.lab.environment import (
     environment,
     failure_mode,
 )
+from dlqctl.lab.logs import private_log
 from dlqctl.lab.server import start_background
 from dlqctl.lab.state import LabState, lab_dir, process_identity, stop_process
 from dlqctl.pipeline import spec
@@ -97,7 +98,7 @@ def up() -> LabState:
 
 def _start_poller(resources: LabResources) -> int:
     env = {**os.environ, **environment(resources.endpoint, resources)}
-    with (lab_dir() / "poller.log").open("ab") as log:
+    with private_log(lab_dir() / "poller.log", "ab") as log:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [
                 sys.executable,

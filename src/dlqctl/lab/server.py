@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 
 from dlqctl.errors import AwsError
+from dlqctl.lab.logs import private_log
 
 HOST = "127.0.0.1"  # loopback only: the lab never listens beyond this machine
 
@@ -34,7 +35,7 @@ def wait_until_up(endpoint: str, timeout_s: float = 20.0) -> None:
 def start_background(log: Path) -> tuple[int, str]:
     """moto's server as a detached process; returns its pid and endpoint."""
     port = free_port()
-    with log.open("ab") as out:
+    with private_log(log, "ab") as out:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
             stdout=out,
