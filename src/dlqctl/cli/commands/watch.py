@@ -56,8 +56,8 @@ def watch(
     """Refresh depth, in-flight and oldest age of one or more queues until Ctrl-C.
 
     Ctrl-C is the normal way to stop and exits 0. With -o ndjson, each refresh prints one
-    object per queue, for logging. With --wide, each refresh is printed below the last: a
-    table wider than the terminal cannot be redrawn in place.
+    object per queue, for logging. With --wide, or into a pipe or a file, each refresh is
+    printed below the last: only a terminal can redraw a table in place.
 
     **Examples:**
 
@@ -80,8 +80,10 @@ def watch(
     try:
         if inv.out.format is not OutputFormat.table:
             _stream(inv, targets, pause, count)
-        elif wide:
-            _scroll(inv, targets, pause, count)
+        elif wide or not inv.out.console.is_terminal:
+            # Redrawing in place needs a terminal: a pipe or a file gets each refresh
+            # below the last, as it happens (Live would print only at the end).
+            _scroll(inv, targets, pause, count, wide=wide)
         else:
             _live(inv, targets, pause, count)
     except KeyboardInterrupt:
@@ -106,9 +108,9 @@ def _live(inv: Invocation, targets: list[str], pause: float, count: int) -> None
             live.update(watch_table(inv.api.watch(targets), _stamp()), refresh=True)
 
 
-def _scroll(inv: Invocation, targets: list[str], pause: float, count: int) -> None:
+def _scroll(inv: Invocation, targets: list[str], pause: float, count: int, *, wide: bool) -> None:
     for _ in _refreshes(count, pause):
-        inv.out.show(watch_table(inv.api.watch(targets), _stamp()), wide=True)
+        inv.out.show(watch_table(inv.api.watch(targets), _stamp()), wide=wide)
 
 
 def _stream(inv: Invocation, targets: list[str], pause: float, count: int) -> None:
