@@ -9,7 +9,14 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
-import typer.completion
+
+# typer.completion is the public home of these (its own --install-completion uses them);
+# it imports them from private modules without an __all__, which mypy cannot see.
+from typer.completion import (  # type: ignore[attr-defined]
+    completion_init,
+    get_completion_script,
+)
+from typer.completion import install as install_script  # type: ignore[attr-defined]
 
 from dlqctl.cli.app import app
 from dlqctl.cli.common import guarded
@@ -17,7 +24,7 @@ from dlqctl.cli.common import guarded
 COMPLETE_VAR = "_DLQCTL_COMPLETE"
 # TAB itself (the scripts call dlqctl with COMPLETE_VAR set) needs Typer's completion
 # classes, which it registers only with its own options switched on.
-typer.completion.completion_init()
+completion_init()
 
 
 class Shell(StrEnum):
@@ -52,13 +59,11 @@ def completion(
         dlqctl completion fish | source
     """
     if install:
-        installed, path = typer.completion.install(
+        installed, path = install_script(
             shell=shell.value, prog_name="dlqctl", complete_var=COMPLETE_VAR
         )
         typer.echo(f"{installed} completion installed in {path}; it works in new shells", err=True)
         return
     typer.echo(
-        typer.completion.get_completion_script(
-            prog_name="dlqctl", complete_var=COMPLETE_VAR, shell=shell.value
-        )
+        get_completion_script(prog_name="dlqctl", complete_var=COMPLETE_VAR, shell=shell.value)
     )
