@@ -118,18 +118,30 @@ class Dlqctl:
         max_scan: int | None = None,
         on_progress: ProgressCallback | None = None,
         force: bool = False,
+        sample: int | None = None,
     ) -> InspectReport:
         """Depth, coverage and a summary by error type, age and source. Consumes nothing.
-        `force` looks even where the look would move messages on (the DLQ's own DLQ)."""
+        `force` looks even where the look would move messages on (the DLQ's own DLQ).
+        `sample` looks at that many messages only; then, as whenever a look of a standard
+        queue sees only part of it, `estimate` gives shares with 95 % intervals."""
+        if sample is not None and sample < 1:
+            raise UsageError("--sample must be at least 1 message")
         sqs, url = open_queue(self.aws, queue)
         info = describe(sqs, url)
         tally = InspectTally(info.retention_s)
         notes = SelectionNotes(message_filter or MessageFilter())
-        with self._scan(sqs, info, max_scan, on_progress, force=force) as scan:
+        with self._scan(sqs, info, sample or max_scan, on_progress, force=force) as scan:
             for selected in self._select(scan, message_filter, notes):
                 tally.add(selected.message)
         warnings = scan_warnings(info, scan) + notes.warnings()
-        return tally.report(info, notes.coverage(_coverage(scan, info)), warnings)
+        coverage = notes.coverage(_coverage(scan, info))
+        report = tally.report(info, coverage, warnings, sampled=sample is not None)
+        if report.estimate is not None:
+            report.warnings.append(
+                f"an estimate: {coverage.scanned} of ~{coverage.approximate_depth} messages "
+                "seen; shares are given with 95 % intervals (`estimate` in JSON)"
+            )
+        return report
 
     def peek(
         self,

@@ -134,6 +134,37 @@ class Coverage(_Model):
     unevaluated_because: dict[str, int] = Field(default_factory=dict)
 
 
+class Share(_Model):
+    """One value's share of a sample (`count` of `sample_size`), its 95 % interval, and
+    what that makes of the whole queue."""
+
+    value: str
+    count: int
+    share: float
+    low: float
+    high: float
+    estimated: int
+    estimated_low: int
+    estimated_high: int
+
+
+class Estimate(_Model):
+    """What a look that saw part of a DLQ says about all of it: an estimate, not a count.
+    Shares are of every message seen (matching or not), so with a filter they estimate
+    how much of the queue matches."""
+
+    sample_size: int
+    population: int  # the DLQ's approximate depth when the look began
+    confidence: float = 0.95
+    method: str = (
+        "the messages SQS handed out first, taken as a uniform sample; Wilson score "
+        "intervals with the finite population correction"
+    )
+    by_error_type: list[Share]
+    by_source: list[Share]
+    by_age: list[Share]
+
+
 class InspectReport(_Model):
     queue: QueueInfo
     coverage: Coverage
@@ -146,6 +177,9 @@ class InspectReport(_Model):
     oldest_age_s: float | None
     newest_age_s: float | None
     warnings: list[str]
+    # Set when the look saw only part of a standard DLQ (a deep queue, --max-scan, or
+    # --sample): what the counts above say about the whole queue.
+    estimate: Estimate | None = None
 
 
 class PeekResult(_Model):

@@ -299,3 +299,28 @@ def test_watch_reads_depths_without_scanning(pipeline: Pipeline) -> None:
     pipeline.put("x")
     [info] = Dlqctl().watch(["orders-dlq"])
     assert (info.name, info.visible, info.in_flight) == ("orders-dlq", 1, 0)
+
+
+def test_inspect_by_sample_estimates_the_whole_queue_with_intervals(pipeline: Pipeline) -> None:
+    for i in range(60):
+        pipeline.put_json({"order": i}, "PoisonPayloadError" if i % 3 == 2 else "Timeout")
+    report = Dlqctl().inspect("orders-dlq", sample=21)
+    estimate = report.estimate
+    assert estimate is not None
+    assert (report.coverage.scanned, estimate.sample_size, estimate.population) == (21, 21, 60)
+    truth = {"Timeout": 40 / 60, "PoisonPayloadError": 20 / 60}
+    assert {s.value for s in estimate.by_error_type} == set(truth)
+    for share in estimate.by_error_type:
+        assert share.low <= truth[share.value] <= share.high
+        assert share.estimated_low <= round(truth[share.value] * 60) <= share.estimated_high
+    assert any("an estimate: 21 of ~60 messages seen" in w for w in report.warnings)
+    pipeline.assert_untouched(60)
+
+
+def test_a_complete_look_gives_counts_not_an_estimate(pipeline: Pipeline) -> None:
+    seed_mixed(pipeline)
+    assert Dlqctl().inspect("orders-dlq").estimate is None
+    exact = Dlqctl().inspect("orders-dlq", sample=100).estimate  # asked: the whole queue
+    assert exact is not None and all(s.low == s.share == s.high for s in exact.by_error_type)
+    with pytest.raises(UsageError, match="--sample must be at least 1"):
+        Dlqctl().inspect("orders-dlq", sample=0)

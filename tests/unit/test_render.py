@@ -191,11 +191,11 @@ def redrive_report(*, dry_run: bool) -> RedriveReport:
     )
 
 
-def inspect_report() -> InspectReport:
+def inspect_report(*, sampled: bool = False) -> InspectReport:
     tally = InspectTally(retention_s=LONG_QUEUE.retention_s)
     for message in MESSAGES:
         tally.add(message)
-    return tally.report(LONG_QUEUE, LONG_COVERAGE, [])
+    return tally.report(LONG_QUEUE, LONG_COVERAGE, [], sampled=sampled)
 
 
 VIEWS: dict[str, tuple[Callable[[], object], list[str], list[str]]] = {
@@ -206,6 +206,11 @@ VIEWS: dict[str, tuple[Callable[[], object], list[str], list[str]]] = {
     ),
     "watch": (lambda: watch_table([LONG_QUEUE, QUEUE], "08:00:00Z"), [DLQ, "orders-dlq"], []),
     "inspect": (lambda: inspect_view(inspect_report()), [DLQ, SOURCE, ERROR, *IDS], []),
+    "inspect sampled": (
+        lambda: inspect_view(inspect_report(sampled=True)),
+        [DLQ, ERROR],
+        ["Estimate for ~", "(95 % interval)"],
+    ),
     "peek": (
         lambda: peek_view(
             PeekResult(

@@ -35,6 +35,7 @@ from dlqctl.models import (
     ArchiveReport,
     Coverage,
     DlqMessage,
+    Estimate,
     History,
     InspectReport,
     MoveTask,
@@ -292,6 +293,8 @@ def inspect_view(report: InspectReport) -> RenderableType:
             for s in report.sources
         )
         parts.append(Text(f"receive counts: {spread}\nsource queues: {sources}"))
+    if report.estimate is not None:
+        parts.append(_estimate_table(report.estimate))
     if report.expiring_within_24h:
         parts.append(
             Text(
@@ -300,6 +303,26 @@ def inspect_view(report: InspectReport) -> RenderableType:
             )
         )
     return Group(*parts)
+
+
+def _estimate_table(estimate: Estimate) -> RenderableType:
+    rows = Rows(
+        Column("Error type"),
+        Column("Seen", "right"),
+        Column("Share (95 % interval)"),
+        Column("In the DLQ", wraps=True),
+        title=(
+            f"Estimate for ~{estimate.population} messages from a sample of {estimate.sample_size}"
+        ),
+    )
+    for share in estimate.by_error_type:
+        rows.add(
+            share.value,
+            str(share.count),
+            f"{share.share:.1%} ({share.low:.1%}-{share.high:.1%})",
+            f"~{share.estimated} ({share.estimated_low}-{share.estimated_high})",
+        )
+    return rows.view()
 
 
 def body_preview(message: DlqMessage, *, whole: bool = False) -> Text:

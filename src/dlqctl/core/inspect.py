@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from dlqctl.core.estimate import estimate
+from dlqctl.core.queue_ref import queue_name_from_arn
 from dlqctl.models import (
     AgeBucket,
     Coverage,
@@ -78,7 +80,29 @@ class InspectTally:
         self.oldest = age if self.oldest is None else max(self.oldest, age)
         self.newest = age if self.newest is None else min(self.newest, age)
 
-    def report(self, queue: QueueInfo, coverage: Coverage, warnings: list[str]) -> InspectReport:
+    def report(
+        self,
+        queue: QueueInfo,
+        coverage: Coverage,
+        warnings: list[str],
+        *,
+        sampled: bool = False,
+    ) -> InspectReport:
+        """The summary; with an estimate for the whole queue when the look saw only part
+        of a standard queue, or was asked to sample (`sampled`)."""
+        partial = sampled or not coverage.complete
+        estimated = None
+        if partial and not queue.fifo and coverage.scanned:
+            estimated = estimate(
+                sample=coverage.scanned,
+                population=coverage.approximate_depth,
+                error_types={name: t.count for name, t in self.by_type.items()},
+                sources={
+                    queue_name_from_arn(arn) if arn else "unknown": n
+                    for arn, n in self.sources.items()
+                },
+                ages={label: n for label, n in self.buckets.items() if n},
+            )
         return InspectReport(
             queue=queue,
             coverage=coverage,
@@ -104,6 +128,7 @@ class InspectTally:
             oldest_age_s=self.oldest,
             newest_age_s=self.newest,
             warnings=warnings,
+            estimate=estimated,
         )
 
     def _error_types(self) -> list[ErrorTypeSummary]:

@@ -39,6 +39,15 @@ from dlqctl.cli.render import inspect_view
 def inspect_queue(
     queue: QueueArgument = None,
     force: Annotated[bool, typer.Option("--force", help=LOOK_FORCE_HELP)] = False,
+    sample: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Look at this many messages only and estimate the rest: shares by error "
+            "type, source and age with 95 % intervals (also shown whenever a look of a "
+            "standard queue sees only part of it).",
+        ),
+    ] = None,
     region: Region = None,
     profile: Profile = None,
     endpoint_url: EndpointUrl = None,
@@ -73,6 +82,8 @@ def inspect_queue(
         dlqctl inspect orders-dlq --max-age 2h -o json | jq '.by_error_type'
 
         dlqctl inspect --pipeline orders --ledger-table orders-idempotency
+
+        dlqctl inspect orders-dlq --sample 2000 -o json | jq '.estimate.by_error_type'
     """
     inv = Invocation(locals())
     name = inv.queue(queue)
@@ -83,5 +94,6 @@ def inspect_queue(
             max_scan=inv.values.get("max_scan"),
             on_progress=on_progress,
             force=force,
+            sample=sample,
         )
     inv.out.report(report, lambda: inspect_view(report), report.warnings, wide=wide)
