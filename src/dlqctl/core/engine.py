@@ -235,7 +235,8 @@ class Engine:
             if self.held_room is not None and self.queue and self.queue.held >= self.held_room:
                 self.stopped_because = (
                     f"in-flight limit: {self.queue.held} messages left in the DLQ are held; "
-                    "narrow the filter, or export the rest first"
+                    "narrow the filter (e.g. --min-age), export the rest first, or move "
+                    "everything with `dlqctl move-task start`"
                 )
                 return False
             raws = self.feed.receive(limit - self.tally.selected)
