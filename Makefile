@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint unit e2e docs clean lock demo
+.PHONY: test lint unit e2e docs clean lock demo localstack
 
 # constraints.txt pins what CI and every developer install, so runs are reproducible
 # (docs/cli.md is generated from --help and depends on typer's exact layout).
@@ -14,12 +14,35 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,infra]'
 	touch $(STAMP)
 
+# LocalStack's SQS, the e2e tier's second backend (docs/testing.md), in a venv of its own:
+# it needs Python 3.12 or newer (pyenv's 3.13 on these machines; LOCALSTACK_PYTHON=… to
+# choose). cbor2 6 and pyOpenSSL 26 break this release. The stamp names the version, so a
+# new pin rebuilds the venv from nothing.
+LOCALSTACK_VERSION := 2026.3.0
+LOCALSTACK_PACKAGES := 'localstack-core[base-runtime]==$(LOCALSTACK_VERSION)' 'cbor2<6' 'pyopenssl<26'
+ifndef LOCALSTACK_PYTHON
+LOCALSTACK_PYTHON := $(shell for p in $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[3-9]*/bin/python3 python3.13 python3.12; do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo "$$p"; break; }; done)
+endif
+LS_VENV := .venv-localstack
+LS_STAMP := $(LS_VENV)/.installed-$(LOCALSTACK_VERSION)
+
+$(LS_STAMP):
+	@test -n "$(LOCALSTACK_PYTHON)" || { echo "LocalStack needs Python 3.12 or newer: set LOCALSTACK_PYTHON" >&2; exit 1; }
+	rm -rf $(LS_VENV)
+	$(LOCALSTACK_PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/python -m pip install --quiet $(LOCALSTACK_PACKAGES)
+	touch $@
+
+## make localstack: the LocalStack venv the e2e tier starts its second SQS from
+localstack: $(LS_STAMP)
+
 ## make demo: the lab's GameDay, end to end, on moto's server on 127.0.0.1
 demo: $(STAMP)
 	$(BIN)/dlqctl lab demo
 
-## make test: lint, type-check and the whole suite
-test: lint
+## make test: lint, type-check and the whole suite (the e2e tier on both backends)
+test: lint $(LS_STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -30,8 +53,13 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit
 
-e2e: $(STAMP)
-	$(BIN)/python -m pytest -q tests/e2e
+## make e2e: the end-to-end tier on both backends; BACKEND=moto or BACKEND=localstack for one
+BACKEND ?= all
+ifeq ($(filter $(BACKEND),all moto localstack),)
+$(error BACKEND must be all, moto or localstack, not '$(BACKEND)')
+endif
+e2e: $(STAMP) $(if $(filter moto,$(BACKEND)),,$(LS_STAMP))
+	$(BIN)/python -m pytest -q tests/e2e $(if $(filter all,$(BACKEND)),,-m $(BACKEND))
 
 ## make docs: regenerate docs/cli.md from --help
 docs: $(STAMP)
@@ -39,7 +67,7 @@ docs: $(STAMP)
 	mv docs/cli.md.tmp docs/cli.md
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LS_VENV) .pytest_cache .mypy_cache .ruff_cache
 
 ## make lock: re-pin constraints.txt to what .venv has now
 lock: $(STAMP)

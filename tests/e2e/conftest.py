@@ -1,7 +1,14 @@
-"""End-to-end tier: the installed `dlqctl` console script against moto's server.
+"""End-to-end tier: the installed `dlqctl` console script against two real SQS servers.
 
-Everything here talks to 127.0.0.1 only. moto's server runs in a thread of the test
-process (one per session, on a free port picked by the OS) and is reset before each test.
+Each test runs once per backend (the `backend` fixture, marked `moto` and `localstack`,
+so `-m localstack` runs one): moto's server, in a thread of the test process, reset
+before each test; and LocalStack's SQS, a child process (tests/e2e/localstack.py), where
+each test gets an account of its own (LocalStack takes a 12-digit access key id as the
+account id; its community edition has no state-reset endpoint) whose queues are deleted
+afterwards. A test that needs what one backend lacks is marked `only_on(NAME, reason=…)`
+and skipped on the other with that reason (docs/testing.md lists them).
+
+Everything here talks to 127.0.0.1 only. Both servers listen on ports the OS picked.
 The subprocess gets a scrubbed environment: fake credentials, a temporary HOME and cwd
 (no user config file can leak in), no instance metadata, and an HTTP(S) proxy that is a
 trap on 127.0.0.1: a request that escaped the test endpoint fails there instead of
@@ -13,6 +20,8 @@ keep: every seeded message is still there, unchanged, and visible (nothing held)
 
 from __future__ import annotations
 
+import atexit
+import itertools
 import json
 import logging
 import os
@@ -23,12 +32,15 @@ import threading
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
+
+from . import localstack
 
 HOST = "127.0.0.1"
 REGION = "us-east-1"
@@ -43,7 +55,9 @@ ENDPOINT_AWS_SQS_ENV = "AWS_ENDPOINT_URL_SQS"  # boto3's own, SQS only
 
 # The standard seed of "orders-dlq": (body, ErrorType attribute or None).
 BIG_BODY_BYTES = 1_000_000
-CONTROL_BODY = "\x01\x02"
+# DEL and a C1 control: SQS accepts them in a body (it refuses C0 controls such as
+# \x01, which moto lets through), and dlqctl shows them as base64.
+CONTROL_BODY = "\x7f\x9f"
 TEXT_BODY = "upstream said: 502 Bad Gateway"
 
 
@@ -67,6 +81,12 @@ ORDERS_DLQ_SEED: list[tuple[str, str | None]] = [
 ORDERS_DLQ_COUNTS = {"ValidationError": 3, "Unknown": 3, "Timeout": 2, "PayloadTooLarge": 1}
 FIFO_SEED_GROUPS = ["g0", "g1", "g0", "g1", "g0"]
 
+MOTO = "moto"
+LOCALSTACK = "localstack"
+BACKENDS = (MOTO, LOCALSTACK)
+MOTO_ACCESS_KEY = "testing"  # moto answers every key as account 123456789012
+_localstack_accounts = itertools.count(100_000_000_001)  # one fresh account per test
+
 
 # -- the server -------------------------------------------------------------------------
 
@@ -85,23 +105,102 @@ def moto_endpoint() -> Iterator[str]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def localstack_endpoint(proxy_trap: ProxyTrap) -> Iterator[str]:
+    """LocalStack's SQS on 127.0.0.1, started on first use; stopped by its process group
+    after the session (also on Ctrl-C, and by the kernel if this process is killed)."""
+    reason = localstack.missing()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(reason)  # CI builds it (make test): missing there is a failure
+        pytest.skip(reason)
+    for attempt in range(3):  # the port the OS handed out may be taken before LocalStack binds it
+        server = localstack.LocalStack(HOST, closed_loopback_port(), proxy_trap.url)
+        atexit.register(server.stop)
+        try:
+            server.start()
+            break
+        except localstack.LocalStackError:
+            atexit.unregister(server.stop)
+            if attempt == 2:
+                raise
+    hits = proxy_trap.hits
+    try:
+        yield server.url
+    finally:
+        server.stop()
+        atexit.unregister(server.stop)
+        assert not server.group_alive(), "LocalStack still running after stop()"
+    # Between dlqctl runs too (each run checks its own): nothing went past 127.0.0.1.
+    assert proxy_trap.hits == hits, f"{proxy_trap.hits - hits} connections reached the trap"
+
+
+@dataclass
+class Backend:
+    """The SQS server one test runs against, and the access key that names its account."""
+
+    name: str
+    url: str
+    access_key: str
+
+    @cached_property
+    def client(self) -> Any:
+        return boto3.client(
+            "sqs",
+            endpoint_url=self.url,
+            region_name=REGION,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key="testing",
+        )
+
+
+@pytest.fixture(params=[pytest.param(name, marks=getattr(pytest.mark, name)) for name in BACKENDS])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    if request.param == MOTO:
+        return Backend(MOTO, request.getfixturevalue("moto_endpoint"), MOTO_ACCESS_KEY)
+    account = str(next(_localstack_accounts))
+    return Backend(LOCALSTACK, request.getfixturevalue("localstack_endpoint"), account)
+
+
 @pytest.fixture(autouse=True)
-def _moto_reset(moto_endpoint: str) -> None:
-    """Every test starts from an empty server."""
-    request = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
+def _moto_reset(backend: Backend) -> Iterator[None]:
+    """Every test starts from an empty server: moto's is reset, and on LocalStack the test
+    has an account of its own, whose queues go afterwards (only memory is at stake; a
+    running move task ends when its queue is gone). test_bad_input_sweep.py replaces this
+    fixture by its name."""
+    if backend.name == MOTO:
+        request = urllib.request.Request(f"{backend.url}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+    yield
+    if backend.name == LOCALSTACK:
+        for url in backend.client.list_queues().get("QueueUrls", []):
+            backend.client.delete_queue(QueueUrl=url)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`only_on(NAME, reason=…)`: skipped on the other backend, with the reason. Tests
+    that talk to moto's server without the `backend` fixture are moto's (`-m moto`)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here not in item.path.parents:
+            continue
+        callspec = getattr(item, "callspec", None)
+        name = callspec.params.get("backend") if callspec is not None else None
+        if name is None:
+            if "moto_endpoint" in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.moto)
+            continue
+        only = item.get_closest_marker("only_on")
+        if only is not None and only.args[0] != name:
+            item.add_marker(
+                pytest.mark.skip(reason=f"{only.args[0]} only: {only.kwargs['reason']}")
+            )
 
 
 @pytest.fixture
-def sqs(moto_endpoint: str) -> Any:
-    return boto3.client(
-        "sqs",
-        endpoint_url=moto_endpoint,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+def sqs(backend: Backend) -> Any:
+    return backend.client
 
 
 # -- seeding and the invariant --------------------------------------------------------
@@ -295,20 +394,22 @@ def proxy_trap() -> Iterator[ProxyTrap]:
         trap.close()
 
 
-def base_env(home: Path, proxy: str) -> dict[str, str]:
+def base_env(home: Path, proxy: str, access_key: str = MOTO_ACCESS_KEY) -> dict[str, str]:
     """A clean environment: nothing of the caller's AWS setup or config leaks in."""
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
         "HOME": str(home),
         "XDG_CONFIG_HOME": str(home / ".config"),
-        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_ACCESS_KEY_ID": access_key,
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
         "AWS_EC2_METADATA_DISABLED": "true",
         # moto's backends are not thread-safe: parallel lanes can hand one message to two
-        # receives. Lanes are proven on the simulated transport (tests/bench_parity).
+        # receives, and the tests are written for rounds of one receive. Lanes are proven
+        # on the simulated transport (tests/bench_parity) and, where a test sets this
+        # itself, on LocalStack.
         "DLQCTL_CONCURRENCY": "1",
         # Anything not aimed at 127.0.0.1 goes to the trap instead of the network.
         "HTTP_PROXY": proxy,
@@ -318,8 +419,11 @@ def base_env(home: Path, proxy: str) -> dict[str, str]:
 
 
 class Runner:
-    def __init__(self, endpoint: str, tmp: Path, trap: ProxyTrap) -> None:
+    def __init__(
+        self, endpoint: str, tmp: Path, trap: ProxyTrap, access_key: str = MOTO_ACCESS_KEY
+    ) -> None:
         self.endpoint = endpoint
+        self.access_key = access_key
         self.trap = trap
         self.home = tmp / "home"
         self.cwd = tmp / "cwd"
@@ -333,7 +437,7 @@ class Runner:
         env: dict[str, str] | None = None,
     ) -> Result:
         argv = list(args)
-        run_env = base_env(self.home, self.trap.url)
+        run_env = base_env(self.home, self.trap.url, self.access_key)
         if endpoint == ENDPOINT_FLAG:
             argv += ["--endpoint-url", self.endpoint]
         elif endpoint is not None:
@@ -358,9 +462,9 @@ class Runner:
 
 
 @pytest.fixture
-def dlqctl(moto_endpoint: str, tmp_path: Path, proxy_trap: ProxyTrap) -> Runner:
+def dlqctl(backend: Backend, tmp_path: Path, proxy_trap: ProxyTrap) -> Runner:
     assert DLQCTL.is_file(), f"{DLQCTL} missing: pip install -e '.[dev]' in this venv"
-    return Runner(moto_endpoint, tmp_path, proxy_trap)
+    return Runner(backend.url, tmp_path, proxy_trap, backend.access_key)
 
 
 def assert_one_error_line(result: Result, code: int) -> str:
@@ -412,7 +516,7 @@ class Started:
 
 def start_dlqctl(runner: Runner, *args: str, env: dict[str, str] | None = None) -> Started:
     """Like `runner(*args)` with --endpoint-url, but returns at once; stdin is /dev/null."""
-    run_env = base_env(runner.home, runner.trap.url)
+    run_env = base_env(runner.home, runner.trap.url, runner.access_key)
     run_env.update(env or {})
     return Started(runner, [*args, "--endpoint-url", runner.endpoint], run_env)
 

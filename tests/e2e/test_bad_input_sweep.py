@@ -520,6 +520,7 @@ def _count_deliveries(monkeypatch: pytest.MonkeyPatch, queue: str) -> Deliveries
     return deliveries
 
 
+@pytest.mark.only_on("moto", reason="counts deliveries inside moto's in-process server")
 @pytest.mark.usefixtures("fast_moto_clock")  # 200 messages: moto's clock is the slow part
 def test_peek_ndjson_into_head_exits_0_and_releases_everything(
     dlqctl: Runner, world: World, monkeypatch: pytest.MonkeyPatch

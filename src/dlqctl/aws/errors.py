@@ -73,6 +73,33 @@ _THROTTLED = {
 }
 
 
+# What an endpoint answers for an operation it does not have: AWS's common error for an
+# unknown action (query protocol) and its JSON-protocol twin, and HTTP 501 (LocalStack
+# answers an operation it has not implemented so).
+_UNKNOWN_OPERATION = {"InvalidAction", "UnknownOperationException"}
+
+
+def unknown_operation(exc: BaseException | None) -> bool:
+    """Whether a failed call means the endpoint does not implement the operation: the
+    answers above; moto in-process (NotImplementedError); or moto's server, whose answer
+    is a bare HTTP 500 page, not an AWS error (so botocore's code is just "500"). Any
+    other 5xx, InternalError included, is the service failing, and says so itself."""
+    if isinstance(exc, NotImplementedError):
+        return True
+    if not isinstance(exc, ClientError):
+        return False
+    status = _status(exc)
+    return bool(
+        error_codes(exc) & _UNKNOWN_OPERATION
+        or status == 501
+        or (status == 500 and error_code(exc) == "500")
+    )
+
+
+def _status(exc: ClientError) -> int:
+    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+
+
 def error_code(exc: ClientError) -> str:
     error = exc.response.get("Error", {})
     return str(error.get("Code") or error.get("QueryErrorCode") or "Unknown")
@@ -100,7 +127,10 @@ def _translate_client_error(exc: ClientError, service: str, resource: str) -> Dl
             f"queue {resource} not found: check the name and the region (--region) or account"
         )
     if codes & _RESOURCE_MISSING:
-        return NotFoundError(f"{resource} not found: check the name and the region (--region)")
+        said = f" ({message})" if message else ""
+        return NotFoundError(
+            f"{resource} not found{said}: check the name and the region (--region)"
+        )
     if codes & _ACCESS_DENIED:
         return AccessDeniedError(
             f"access denied: {action} on {resource} was refused; "
@@ -119,8 +149,7 @@ def _translate_client_error(exc: ClientError, service: str, resource: str) -> Dl
             "lower --rate, or set DLQCTL_RETRY_MODE=adaptive"
         )
     text = f"{action} on {resource} failed: {error_code(exc)}: {message}".rstrip(": ")
-    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-    if status >= 500 or codes & _SERVER_ERRORS:
+    if _status(exc) >= 500 or codes & _SERVER_ERRORS:
         return TransientAwsError(text, ambiguous=True)
     return AwsError(text)
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
 
-from dlqctl.aws.errors import aws_call
-from dlqctl.errors import AwsError, DlqctlError, TransientAwsError
+from dlqctl.aws.errors import aws_call, unknown_operation
+from dlqctl.errors import AwsError, DlqctlError
 
 SQS_BATCH_MAX = 10
 
@@ -184,7 +184,7 @@ class SqsGateway:
 
     def cancel_move_task(self, task_handle: str) -> int:
         kwargs = {"TaskHandle": task_handle}
-        response = self._move_task_call("CancelMessageMoveTask", task_handle, kwargs)
+        response = self._move_task_call("CancelMessageMoveTask", f"task {task_handle}", kwargs)
         return int(response.get("ApproximateNumberOfMessagesMoved", 0))
 
     def _move_task_call(
@@ -196,9 +196,11 @@ class SqsGateway:
                 return dict(method(**kwargs))
         except NotImplementedError:  # moto in-process
             raise _not_implemented(operation) from None
-        except TransientAwsError as exc:
-            if type(exc) is TransientAwsError:  # a 5xx, not throttling or the network:
-                raise _not_implemented(operation) from exc  # moto's server answers 500
+        except DlqctlError as exc:
+            # Only the answer that means "no such operation" reads so; every other error,
+            # a genuine InternalError included, keeps its own message and exit code.
+            if unknown_operation(exc.__cause__):
+                raise _not_implemented(operation) from exc
             raise
 
     def delete_batch(self, url: str, entries: Sequence[tuple[str, str]]) -> BatchResult:

@@ -11,9 +11,12 @@ def scan_warnings(info: QueueInfo, scan: Scan) -> list[str]:
     if scan.look_warning:
         warnings.append(scan.look_warning)
     if info.fifo:
+        # SQS documents that a FIFO message's enqueue time restarts when it is moved to
+        # a DLQ; moto and LocalStack keep its SentTimestamp from the original send.
         warnings.append(
-            "FIFO queue: ages count from when each message entered the DLQ, not from the "
-            "original send"
+            "FIFO queue: ages count from when each message entered the DLQ, as SQS "
+            "documents for FIFO DLQs; moto and LocalStack keep the original send time, so "
+            "there they count from the send"
         )
         if not scan.complete or scan.scanned < info.visible:
             warnings.append(

@@ -3,8 +3,6 @@
 from typing import Annotated
 
 import typer
-from rich import box
-from rich.table import Table
 
 from dlqctl.cli.app import app
 from dlqctl.cli.common import Invocation, guarded
@@ -18,8 +16,11 @@ from dlqctl.cli.options import (
     Profile,
     Region,
     Verbose,
+    Wide,
 )
 from dlqctl.cli.output import OutputFormat
+from dlqctl.cli.render import move_tasks_view
+from dlqctl.core import move_tasks
 from dlqctl.core.move_tasks import MOVE_TASK_MAX_RATE
 from dlqctl.core.queue_ref import queue_name_from_arn
 from dlqctl.errors import RefusedError
@@ -56,6 +57,14 @@ def start(
         ),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            help="Start on a FIFO DLQ although a message entered it less than 5 minutes ago "
+            "(inside the deduplication window), and look at a DLQ whose own redrive policy "
+            "would move messages on."
+        ),
+    ] = False,
     region: Region = None,
     profile: Profile = None,
     endpoint_url: EndpointUrl = None,
@@ -67,6 +76,10 @@ def start(
 ) -> None:
     """Start moving EVERY message of a DLQ, server-side. No filter, no canary: for bulk moves
     after the root cause is fixed. Use `dlqctl redrive` to be selective.
+
+    On a FIFO DLQ it warns about the deduplication window first, looks at the DLQ, and
+    refuses when a message entered it less than 5 minutes ago (unless --force): the target
+    may drop what the task re-sends; `dlqctl redrive` sends fresh deduplication ids.
 
     **Examples:**
 
@@ -86,12 +99,18 @@ def start(
             err=True,
         )
 
-    started = inv.api.start_move_task(
+    # Straight to core: `force` and the warning that comes before the prompt are not
+    # yet parameters of Dlqctl.start_move_task.
+    started = move_tasks.start(
+        inv.api.aws,
         inv.queue(queue),
         to=to,
         rate=rate,
         confirm=None if yes else confirm,
         journal=inv.values.get("journal"),
+        force=force,
+        warn=inv.out.warn,
+        clock=inv.api.clock,
     )
     name = queue_name_from_arn(started.source)
     message = (
@@ -110,6 +129,7 @@ def status(
     pipeline: PipelineName = None,
     config: ConfigFile = None,
     output: OutputOption = OutputFormat.table,
+    wide: Wide = False,
     no_color: NoColor = False,
     verbose: Verbose = False,
 ) -> None:
@@ -130,20 +150,7 @@ def status(
     elif not tasks:
         inv.out.note(f"no move tasks for {source.name}")
     else:
-        table = Table(title=f"Move tasks of {source.name}", box=box.SIMPLE_HEAD)
-        for column in ("Status", "Moved", "To move", "Rate", "Started", "Destination", "Failure"):
-            table.add_column(column)
-        for task in tasks:
-            table.add_row(
-                str(task.status),
-                str(task.moved),
-                str(task.to_move),
-                str(task.rate or "-"),
-                str(task.started_at or "-"),
-                str(task.destination or "sources"),
-                str(task.failure_reason or ""),
-            )
-        inv.out.console.print(table)
+        inv.out.show(move_tasks_view(source, tasks), wide=wide)
 
 
 @move_task_app.command("cancel")
