@@ -482,10 +482,24 @@ class Dlqctl:
         rate: int | None = None,
         confirm: Callable[[QueueInfo], bool] | None = None,
         journal: Path | None = None,
+        force: bool = False,
+        warn: Callable[[str], None] | None = None,
     ) -> MoveTaskStarted:
         """Start SQS's server-side move of EVERY message of the DLQ (no filter), to `to`
-        or back to each message's source; `confirm` sees the DLQ first and may refuse."""
-        return move_tasks.start(self.aws, queue, to=to, rate=rate, confirm=confirm, journal=journal)
+        or back to each message's source; `confirm` sees the DLQ first and may refuse.
+        On a FIFO DLQ, `warn` hears about the 5-minute deduplication window first, and a
+        DLQ a message entered inside it is refused (RefusedError) unless `force`."""
+        return move_tasks.start(
+            self.aws,
+            queue,
+            to=to,
+            rate=rate,
+            confirm=confirm,
+            journal=journal,
+            force=force,
+            warn=warn,
+            clock=self.clock,
+        )
 
     def move_tasks(self, queue: str | QueueRef) -> tuple[QueueInfo, list[MoveTask]]:
         """The DLQ and its recent move tasks."""

@@ -20,7 +20,6 @@ from dlqctl.cli.options import (
 )
 from dlqctl.cli.output import OutputFormat
 from dlqctl.cli.render import move_tasks_view
-from dlqctl.core import move_tasks
 from dlqctl.core.move_tasks import MOVE_TASK_MAX_RATE
 from dlqctl.core.queue_ref import queue_name_from_arn
 from dlqctl.errors import RefusedError
@@ -99,10 +98,7 @@ def start(
             err=True,
         )
 
-    # Straight to core: `force` and the warning that comes before the prompt are not
-    # yet parameters of Dlqctl.start_move_task.
-    started = move_tasks.start(
-        inv.api.aws,
+    started = inv.api.start_move_task(
         inv.queue(queue),
         to=to,
         rate=rate,
@@ -110,7 +106,6 @@ def start(
         journal=inv.values.get("journal"),
         force=force,
         warn=inv.out.warn,
-        clock=inv.api.clock,
     )
     name = queue_name_from_arn(started.source)
     message = (
