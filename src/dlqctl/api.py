@@ -24,7 +24,7 @@ from dlqctl.aws.session import AwsSession
 from dlqctl.aws.sqs import SQS_BATCH_MAX, RawMessage, SqsGateway
 from dlqctl.config import Settings, load_settings
 from dlqctl.core import move_tasks
-from dlqctl.core.archive import ExportWriter, read_export, to_raw
+from dlqctl.core.archive import ExportWriter, check_new_file, read_export, to_raw
 from dlqctl.core.classify import Classifier
 from dlqctl.core.engine import abandon_event
 from dlqctl.core.feed import FileFeed, QueueFeed
@@ -240,8 +240,10 @@ class Dlqctl:
             plan = notes.noted(plan)
             if options.dry_run or not movable(plan):
                 return _refuse_if_all_refused(plan, options)
-            if confirm is not None and not confirm(plan):
-                raise RefusedError("not confirmed: nothing was changed")
+            if confirm is not None:
+                if not confirm(plan):
+                    raise RefusedError("not confirmed: nothing was changed")
+                run.cap(plan.selected)  # never more than the person agreed to
         check_looks(info, self.receive_counts.highest(info.arn), force=options.force)
         return self._counted(info, lambda: run.execute(stop=stop, on_progress=on_progress))
 
@@ -361,6 +363,7 @@ class Dlqctl:
                 raise UsageError("--max-messages must be at least 1")
         sqs, url = open_queue(self.aws, queue)
         info = describe(sqs, url)
+        check_new_file(out)
         if dry_run or (delete and confirm is not None):
             looked = SelectionNotes(message_filter)
             with self._scan(sqs, info, max_scan, on_progress, force=force) as scan:
@@ -377,8 +380,10 @@ class Dlqctl:
             if not plan.selected:
                 nothing = {"dry_run": False, "file": None, "stopped_because": "no message matched"}
                 return plan.model_copy(update=nothing)
-            if confirm is not None and not confirm(plan):
-                raise RefusedError("not confirmed: nothing was deleted")
+            if confirm is not None:
+                if not confirm(plan):
+                    raise RefusedError("not confirmed: nothing was deleted")
+                cap = min(cap, plan.selected)  # never more than the person agreed to
         # Created before the first receive: an existing file is refused before anything.
         check_looks(info, self.receive_counts.highest(info.arn), force=force)
         writer = ExportWriter(out) if out is not None else None
@@ -468,8 +473,10 @@ class Dlqctl:
             plan = notes.noted(run.plan(selection, feed.coverage, _streamed(on_planned, options)))
             if options.dry_run or not movable(plan):
                 return _refuse_if_all_refused(plan, options)
-            if confirm is not None and not confirm(plan):
-                raise RefusedError("not confirmed: nothing was changed")
+            if confirm is not None:
+                if not confirm(plan):
+                    raise RefusedError("not confirmed: nothing was changed")
+                run.cap(plan.selected)  # never more than the person agreed to
         return run.execute(stop=stop, on_progress=on_progress)
 
     # -- SQS's move tasks, the journal --------------------------------------------------

@@ -231,3 +231,16 @@ def test_cli_export_purge_replay(
     assert "pass --to QUEUE" in invoke("replay", str(out), "--all", "--yes", expect=2).stderr
     history = json.loads(invoke("history", "-o", "json").stdout)["runs"]
     assert [run["command"] for run in history][:2] == ["replay", "purge"]
+
+
+def test_a_confirmed_purge_deletes_no_more_than_the_plan_showed(pipeline: Pipeline) -> None:
+    seed(pipeline)  # two Timeout messages
+
+    def confirm(plan: ArchiveReport) -> bool:
+        for i in range(5):  # more arrive while the person reads the plan
+            pipeline.put_json({"late": i}, "Timeout")
+        return plan.selected == 2
+
+    report = dlq().purge("orders-dlq", None, build_filter(error_types=["Timeout"]), confirm=confirm)
+    assert report.deleted == 2
+    assert pipeline.counts() == (3 + 5, 0)

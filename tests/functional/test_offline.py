@@ -43,7 +43,7 @@ def outside(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Any]:
     return attempts
 
 
-@pytest.mark.parametrize("how", ["flag", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SQS"])
+@pytest.mark.parametrize("how", ["flag", "AWS_ENDPOINT_URL"])
 def test_a_local_endpoint_never_asks_the_metadata_service(
     outside: list[Any], monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
@@ -56,6 +56,24 @@ def test_a_local_endpoint_never_asks_the_metadata_service(
     credentials = session.boto_session.get_credentials()
     assert credentials is not None and credentials.access_key == "testing"
     assert outside == []
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"AWS_ENDPOINT_URL_SQS": "http://127.0.0.1:4566"},  # other services still go to AWS
+        {
+            "AWS_ENDPOINT_URL": "http://127.0.0.1:4566",
+            "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true",
+        },
+    ],
+)
+def test_stand_in_keys_only_when_every_service_is_local(
+    outside: list[Any], monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]
+) -> None:
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    assert AwsSession(Settings(region="us-east-1")).boto_session.get_credentials() is None
 
 
 def test_the_guard_sees_a_probe_when_nothing_prevents_it(outside: list[Any]) -> None:

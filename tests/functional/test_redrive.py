@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from dlqctl import Dlqctl, build_filter
+from dlqctl import Dlqctl, RedriveReport, build_filter
 from dlqctl.core.copy import REDRIVE_COUNT_ATTRIBUTE
 from dlqctl.core.guardrails import RedriveOptions
 from dlqctl.core.outcome import exit_code
@@ -488,3 +488,20 @@ def test_the_counter_is_dropped_where_it_would_not_fit(pipeline: Pipeline) -> No
     assert any("without dlqctl's redrive counter" in w for w in report.warnings)
     [copy] = drain(pipeline.sqs, small)
     assert copy["Body"] == body and REDRIVE_COUNT_ATTRIBUTE not in copy.get("MessageAttributes", {})
+
+
+def test_a_confirmed_redrive_moves_no_more_than_the_plan_showed(pipeline: Pipeline) -> None:
+    for i in range(3):
+        pipeline.put_json({"order": i}, "Timeout")
+
+    def confirm(plan: RedriveReport) -> bool:
+        for i in range(4):  # more arrive while the person reads the plan
+            pipeline.put_json({"late": i}, "Timeout")
+        return plan.selected == 3
+
+    report = Dlqctl(sleep=lambda s: None).redrive(
+        "orders-dlq", build_filter(error_types=["Timeout"]), RedriveOptions(), confirm=confirm
+    )
+    assert (report.selected, report.deleted) == (3, 3)
+    assert report.stopped_because == "reached --max-messages (3)"
+    assert pipeline.counts() == (4, 0)

@@ -48,7 +48,7 @@ class AwsSession:
             # convention that the SDKs and the AWS CLI v2 also honour.
             region = self.settings.region or os.environ.get("AWS_REGION") or None
             with aws_call("sts", "the AWS profile"):
-                if _is_loopback(self.settings.endpoint_url or _sqs_endpoint_from_environment()):
+                if _is_loopback(self.settings.endpoint_url or _endpoint_from_environment()):
                     self._session = _local_session(self.settings.profile, region)
                 else:
                     self._session = boto3.Session(
@@ -146,10 +146,14 @@ def _local_session(profile: str | None, region: str | None) -> boto3.Session:
     return session
 
 
-def _sqs_endpoint_from_environment() -> str | None:
-    """The endpoint boto3 itself would give SQS from the environment (`eval "$(dlqctl lab
-    env)"` sets these)."""
-    return os.environ.get("AWS_ENDPOINT_URL_SQS") or os.environ.get("AWS_ENDPOINT_URL")
+def _endpoint_from_environment() -> str | None:
+    """The endpoint boto3 itself gives every service from the environment (`eval
+    "$(dlqctl lab env)"` sets it). Only one for all services counts: with just
+    AWS_ENDPOINT_URL_SQS local, other services (CloudFormation, DynamoDB) would still go
+    to AWS, which must not get stand-in keys."""
+    if os.environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() == "true":
+        return None
+    return os.environ.get("AWS_ENDPOINT_URL")
 
 
 def _is_loopback(url: str | None) -> bool:

@@ -82,6 +82,9 @@ def drive(inv: Invocation, run: RunCall, *, verb: str) -> None:
             )
         if not streams:  # a streamed plan's lines are all out already
             show(inv.out, report)
+        else:
+            for warning in report.warnings:
+                inv.out.warn(warning)
         if not report.selected:
             inv.out.note(f"nothing to {verb}: no message matched")
         elif report.dry_run and not movable(report):

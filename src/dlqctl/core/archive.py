@@ -79,6 +79,17 @@ def _raw_attribute(attribute: ExportedAttribute) -> dict[str, object]:
     return {"DataType": attribute.data_type, "StringValue": attribute.string_value or ""}
 
 
+def refuse_existing(path: Path) -> UsageError:
+    return UsageError(f"{path} already exists: choose a new file (exports never overwrite)")
+
+
+def check_new_file(path: Path | None) -> None:
+    """Before a look (a plan, or the one before a prompt): a file the run could not
+    create is refused now, not after the question."""
+    if path is not None and path.exists():
+        raise refuse_existing(path)
+
+
 class ExportWriter:
     """Appends records to a new file; `close()` makes them durable (flush + fsync)."""
 
@@ -90,9 +101,7 @@ class ExportWriter:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            raise UsageError(
-                f"{path} already exists: choose a new file (exports never overwrite)"
-            ) from None
+            raise refuse_existing(path) from None
         except OSError as exc:
             raise UsageError(f"cannot create {path}: {exc.strerror}") from None
         self._file: IO[str] = os.fdopen(fd, "w", encoding="ascii")

@@ -52,8 +52,9 @@ def shares(counts: Mapping[str, int], sample: int, population: int) -> list[Shar
                 low=round(low, 4),
                 high=round(high, 4),
                 estimated=round(count / sample * population) if sample else 0,
-                estimated_low=math.floor(low * population),
-                estimated_high=math.ceil(high * population),
+                # What was seen is there for sure; what was seen not to be this is not.
+                estimated_low=max(count, math.floor(low * population)),
+                estimated_high=min(population - (sample - count), math.ceil(high * population)),
             )
         )
     return found

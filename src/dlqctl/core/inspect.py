@@ -97,10 +97,7 @@ class InspectTally:
                 sample=coverage.scanned,
                 population=coverage.approximate_depth,
                 error_types={name: t.count for name, t in self.by_type.items()},
-                sources={
-                    queue_name_from_arn(arn) if arn else "unknown": n
-                    for arn, n in self.sources.items()
-                },
+                sources=_by_queue_name(self.sources),
                 ages={label: n for label, n in self.buckets.items() if n},
             )
         return InspectReport(
@@ -144,6 +141,14 @@ class InspectTally:
             )
             for name, tally in ranked
         ]
+
+
+def _by_queue_name(by_arn: Counter[str | None]) -> Counter[str]:
+    """Sources by queue name (two regions' queues of one name are added up)."""
+    named = Counter[str]()
+    for arn, n in by_arn.items():
+        named[queue_name_from_arn(arn) if arn else "unknown"] += n
+    return named
 
 
 def bucket_of(age: float) -> str:

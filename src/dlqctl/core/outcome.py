@@ -49,11 +49,11 @@ def refused_error(report: RedriveReport) -> RefusedError:
 
 def exit_code(report: RedriveReport | ArchiveReport) -> ExitCode:
     """The exit status a run deserves: 0 only when it did all it was asked to."""
-    if report.dry_run:  # a plan changed nothing, whatever it found
-        return ExitCode.OK
     if report.interrupted:
         terminated = report.stopped_because == "terminated"
         return ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED
+    if report.dry_run:  # a plan changed nothing, whatever it found
+        return ExitCode.OK
     reason = report.stopped_because or ""
     if reason.startswith(("canary", "circuit")):
         return ExitCode.REFUSED

@@ -8,6 +8,7 @@ in between; the prompt says so.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 import threading
@@ -260,6 +261,13 @@ class Redrive:
         self.sleep = sleep
         self.canary_wait_s: float | None = options.canary_wait_s
         self._canary_note: str | None = None
+
+    def cap(self, count: int) -> None:
+        """After a confirmed plan: the run (which re-selects) takes no more than the
+        `count` messages the person agreed to, whatever arrived since the look."""
+        self.options = dataclasses.replace(
+            self.options, max_messages=min(self.options.max_messages, count)
+        )
 
     def preflight(self) -> None:
         """What can be refused before anything is received: the target known up front

@@ -57,8 +57,8 @@ class SelectionNotes:
             others = len(self.unevaluated) - 1
             more = f"; {counted(others, 'other reason')}" if others else ""
             said.append(
-                f"{counted(total, 'message')} could not be evaluated and "
-                f"{'counts' if total == 1 else 'count'} as not matching ({count}× {reason}{more})"
+                f"{counted(total, 'message')} could not be evaluated: a --query does not "
+                f"match them, a config rule does not type them ({count}× {reason}{more})"
             )
         missing = sorted(self.asked - self.found)
         if missing:

@@ -60,7 +60,7 @@ class Teardown:
 
 def up() -> LabState:
     running = LabState.load()
-    if running is not None and running.server_running():
+    if running is not None and (running.server_running() or running.poller_running()):
         raise RefusedError(
             f"a lab is already running at {running.resources.endpoint}: `dlqctl lab down` first"
         )
@@ -144,11 +144,13 @@ def down() -> Teardown:
 def status() -> dict[str, Any]:
     state = LabState.load()
     if state is None or not state.server_running():
-        # A state file whose processes are gone (or whose pids are someone else's now)
-        # describes nothing: say so once and forget it.
-        if state is not None:
+        # A state file whose processes are all gone (or whose pids are someone else's
+        # now) describes nothing: say so once and forget it. A poller still ours stays
+        # recorded, so `lab down` can stop it.
+        stale = state is not None and not state.poller_running()
+        if stale:
             LabState.clear()
-        return {"running": False, "stale_state_cleared": state is not None}
+        return {"running": False, "stale_state_cleared": stale}
     resources = state.resources
     sqs = client("sqs", resources.endpoint)
 

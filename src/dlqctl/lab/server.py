@@ -44,7 +44,12 @@ def start_background(log: Path) -> tuple[int, str]:
             start_new_session=True,  # survives the terminal; `lab down` stops it by pid
         )
     endpoint = f"http://{HOST}:{port}"
-    wait_until_up(endpoint)
+    try:
+        wait_until_up(endpoint)
+    except BaseException:  # no state records it yet: nobody else could stop it
+        process.kill()
+        process.wait()
+        raise
     return process.pid, endpoint
 
 

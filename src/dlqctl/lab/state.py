@@ -145,11 +145,14 @@ def stop_process(pid: int, *, grace_s: float = 5.0) -> bool:
     pid known to be ours (see `is_ours`)."""
     if not alive(pid):
         return False
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline:
-        if not alive(pid):
-            return True
-        time.sleep(0.05)
-    os.kill(pid, signal.SIGKILL)
+    try:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        while time.monotonic() < deadline:
+            if not alive(pid):
+                return True
+            time.sleep(0.05)
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:  # it ended between the check and the signal
+        pass
     return True

@@ -215,6 +215,9 @@ def _archive(
         )
     if not streams:  # a streamed plan's lines are all out already
         inv.out.report(report, lambda: archive_view(report, deleting=delete), report.warnings)
+    else:
+        for warning in report.warnings:
+            inv.out.warn(warning)
     code = exit_code(report)
     if code is not ExitCode.OK:
         raise typer.Exit(int(code))

@@ -23,13 +23,14 @@ lab_app = typer.Typer(
 app.add_typer(lab_app, name="lab")
 
 
-def _lab() -> Any:
-    """The lab's modules, which need the `lab` extra (moto's server, Powertools): checked
-    before anything starts, so a missing package is one line, not a server that never
-    comes up."""
+def _lab(*, starts: bool = False) -> Any:
+    """The lab's modules. A command that `starts` something needs the `lab` extra
+    (moto's server, Powertools): checked first, so a missing package is one line, not a
+    server that never comes up. Stopping and looking never need it, so a lab can always
+    be stopped."""
     from dlqctl.lab import preflight
 
-    if problem := preflight.problem():
+    if starts and (problem := preflight.problem()):
         raise UsageError(problem)
     try:
         from dlqctl.lab import control, environment, gameday, state, traffic
@@ -62,7 +63,7 @@ def up(
         dlqctl lab up && eval "$(dlqctl lab env)"
     """
     inv = Invocation(locals())
-    control, *_ = _lab()
+    control, *_ = _lab(starts=True)
     started = control.up()
     resources = started.resources
     inv.out.report(
@@ -184,7 +185,7 @@ def send(
         dlqctl lab send --count 50 --poison-ratio 0.1
     """
     inv = Invocation(locals())
-    _, environment, _, state, traffic = _lab()
+    _, environment, _, state, traffic = _lab(starts=True)
     current = _running()
     os.environ.update(environment.environment(current.resources.endpoint, current.resources))
     from dlqctl.lab.logs import pipeline_logs_to
@@ -290,7 +291,7 @@ def demo(
         dlqctl lab demo --orders 8 --burst 4 -o json
     """
     inv = Invocation(locals())
-    _, _, gameday, state, _ = _lab()
+    _, _, gameday, state, _ = _lab(starts=True)
 
     def show(item: object) -> None:
         if not inv.out.for_people:

@@ -123,6 +123,8 @@ def peek(
         inv.out.emit(result)
     else:
         inv.out.emit_lines(result.messages)  # none when they streamed
+        for warning in result.warnings:
+            inv.out.warn(warning)
         coverage = result.coverage
         inv.out.note(
             f"scanned {coverage.scanned} of ~{coverage.approximate_depth}; {result.matched} "
