@@ -9,6 +9,7 @@ keys and what happens to data when the stack is deleted.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
@@ -19,7 +20,13 @@ from dlqctl.pipeline import spec
 CDK_JSON = Path(__file__).resolve().parent / "cdk.json"
 ENV_CONTEXT_KEY = "env"
 ENVIRONMENTS = ("dev", "prod")
-CONTEXT_KEYS = (ENV_CONTEXT_KEY, *ENVIRONMENTS)
+# Optional: the region to synthesize for (`-c region=cn-north-1`). Without it the stack is
+# environment-agnostic and CloudFormation fills in region and partition at deploy time;
+# with it, partition-specific mistakes (a layer from another partition) fail at synth.
+REGION_CONTEXT_KEY = "region"
+# `-c powertoolsLayer=…` overrides the environment block's value for one synth or deploy.
+POWERTOOLS_LAYER_CONTEXT_KEY = "powertoolsLayer"
+CONTEXT_KEYS = (ENV_CONTEXT_KEY, *ENVIRONMENTS, REGION_CONTEXT_KEY, POWERTOOLS_LAYER_CONTEXT_KEY)
 
 # Only the stack needs these, so they live here rather than in the shared spec.
 INGEST_TIMEOUT_S = 10
@@ -29,6 +36,13 @@ WORKER_MEMORY_MB = 512
 MIN_EVENT_SOURCE_CONCURRENCY = 2
 # The retention periods CloudWatch Logs accepts that this stack allows.
 LOG_RETENTION_DAYS = (7, 14, 30, 60, 90, 180, 365)
+# powertoolsLayer: "latest" or a Powertools release (3.x.y), both looked up in the public
+# SSM parameters Powertools publishes, or an exact layer version ARN.
+POWERTOOLS_RELEASE = re.compile(r"latest|\d+\.\d+\.\d+")
+LAYER_VERSION_ARN = re.compile(
+    r"arn:(?P<partition>aws|aws-cn|aws-us-gov):lambda:(?P<region>[a-z0-9-]+):\d{12}:"
+    r"layer:(?P<name>[A-Za-z0-9_-]+):\d+"
+)
 
 
 class ConfigError(ValueError):
@@ -44,14 +58,17 @@ class EnvironmentConfig:
     removal_policy: Literal["destroy", "retain"]
     customer_managed_keys: bool
     log_retention_days: int
-    worker_reserved_concurrency: int
     worker_max_concurrency: int
     api_throttle_rate_limit: int
     api_throttle_burst_limit: int
     main_queue_age_alarm_seconds: int
     main_queue_depth_alarm: int
     api_5xx_alarm_threshold: int
-    powertools_layer_version: int
+    powertools_layer: str
+    # Optional (null or absent: none): a reservation for the worker. Without one it draws
+    # on the account's unreserved pool (docs/deploy.md gives the quota a reservation
+    # needs); the event source's maximum concurrency is the limit either way.
+    worker_reserved_concurrency: int | None = None
     # Optional: an address to subscribe to the alarm topic (null or absent: none).
     alarm_email: str | None = None
 
@@ -88,8 +105,11 @@ class EnvironmentConfig:
             problems.append(f"workerMaxConcurrency must be at least {MIN_EVENT_SOURCE_CONCURRENCY}")
         # Below the event source's maximum concurrency, Lambda throttles the pollers'
         # invocations and the throttled batches burn receive counts toward the DLQ.
-        if self.worker_reserved_concurrency < self.worker_max_concurrency:
-            problems.append("workerReservedConcurrency must be at least workerMaxConcurrency")
+        reserved = self.worker_reserved_concurrency
+        if reserved is not None and reserved < self.worker_max_concurrency:
+            problems.append(
+                "workerReservedConcurrency must be null or at least workerMaxConcurrency"
+            )
         # A message that fails every delivery legitimately stays this long on the main
         # queue before SQS moves it to the DLQ; an age alarm below it pages on normal retries.
         retry_span = spec.MAX_RECEIVE_COUNT * spec.MAIN_QUEUE_VISIBILITY_S
@@ -104,9 +124,14 @@ class EnvironmentConfig:
             "main_queue_age_alarm_seconds",
             "main_queue_depth_alarm",
             "api_5xx_alarm_threshold",
-            "powertools_layer_version",
         )
         problems += [f"{_camel(f)} must be positive" for f in positive if getattr(self, f) <= 0]
+        layer = self.powertools_layer
+        if not (POWERTOOLS_RELEASE.fullmatch(layer) or LAYER_VERSION_ARN.fullmatch(layer)):
+            problems.append(
+                "powertoolsLayer must be 'latest', a Powertools release such as 3.37.0, "
+                "or a layer version ARN"
+            )
         if problems:
             raise ConfigError(f"context {self.name!r}: " + "; ".join(problems))
 
@@ -118,13 +143,17 @@ def cdk_json_context() -> dict[str, Any]:
 
 
 def load(context: Mapping[str, Any], name: str | None = None) -> EnvironmentConfig:
-    """The environment `name`, or the one the `env` context key selects."""
+    """The environment `name`, or the one the `env` context key selects, with a
+    `powertoolsLayer` given on the command line in place of the block's."""
     name = name or str(context.get(ENV_CONTEXT_KEY) or "")
     if name not in ENVIRONMENTS:
         raise ConfigError(f"unknown environment {name!r}: pass -c env=dev or -c env=prod")
     raw = context.get(name)
     if not isinstance(raw, Mapping):
         raise ConfigError(f"cdk.json has no {name!r} context block")
+    layer = context.get(POWERTOOLS_LAYER_CONTEXT_KEY)
+    if layer:  # the block's own key has the same name
+        raw = {**raw, POWERTOOLS_LAYER_CONTEXT_KEY: str(layer)}
     return EnvironmentConfig.from_context(name, raw)
 
 

@@ -1,17 +1,17 @@
-"""The stack's KMS key.
+"""The stack's KMS key, and the condition that scopes the roles' use of it.
 
 prod (`customerManagedKeys: true`) encrypts the queues and the ledger with it, so key
 policy and CloudTrail show every use and access can be revoked in one place. dev uses the
 AWS managed keys (alias/aws/sqs, alias/aws/dynamodb), which cost nothing and need no key
 policy. The alarm topic uses this key in both: CloudWatch cannot publish to a topic
 encrypted with alias/aws/sns, because an AWS managed key's policy cannot be changed to let
-the CloudWatch service principal use it.
+the CloudWatch service principal use it. That grant is made where the alarms are
+(observability), since it names them.
 """
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
-from aws_cdk import aws_iam as iam
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -30,13 +30,14 @@ class Encryption(Construct):
             pending_window=Duration.days(30 if config.retain_data else 7),
             removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
         )
-        # In a key policy, "*" as the resource means this key and nothing else.
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarmsToPublishToTheEncryptedTopic",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=["*"],
-            )
-        )
         self.data_key: kms.IKey | None = self.key if config.customer_managed_keys else None
+
+
+def used_through(scope: Construct, *services: str) -> dict[str, dict[str, str | list[str]]]:
+    """A KMS grant's condition: usable only in requests these services make on the
+    caller's behalf (kms:ViaService), so a role that may decrypt what SQS or DynamoDB holds
+    cannot call KMS with the key directly. The value is the service's endpoint name, which
+    ends in amazonaws.com in every partition."""
+    region = Stack.of(scope).region
+    endpoints = [f"{service}.{region}.amazonaws.com" for service in services]
+    return {"StringEquals": {"kms:ViaService": endpoints[0] if len(endpoints) == 1 else endpoints}}

@@ -1,45 +1,37 @@
 """The ingest and worker Lambdas, each with its own role holding only what its code calls.
 
-The code asset is the `dlqctl` package straight from src/: nothing is bundled at synth time
-(no Docker), so the third-party libraries the handlers import come from the Powertools for
-AWS Lambda layer.
+The code asset is the part of the `dlqctl` package the handlers import, straight from src/
+(lambda_code): nothing is bundled at synth time (no Docker), so the third-party libraries
+the handlers import come from the Powertools for AWS Lambda layer (powertools).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from dlqctl.pipeline import spec
 from infra import config as cfg
 from infra import nag
+from infra.components import lambda_code
+from infra.components.encryption import used_through
 from infra.components.messaging import Queues
+from infra.components.powertools import powertools_layer
 from infra.config import EnvironmentConfig
 
 SRC_DIR = Path(__file__).resolve().parents[2] / "src"
 INGEST_HANDLER = "dlqctl.pipeline.ingest.handler"
 WORKER_HANDLER = "dlqctl.pipeline.worker.handler"
-# What the Lambda package leaves out of src/: build and cache litter, and the parts of
-# dlqctl a handler never imports (the CLI and the local lab, which needs moto).
-ASSET_EXCLUDES = [
-    "**/__pycache__",
-    "**/*.pyc",
-    "*.egg-info",
-    "dlqctl/cli",
-    "dlqctl/lab",
-    "dlqctl/__main__.py",
-]
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
-# AWS publishes the Powertools layer from this account in every commercial region.
-POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+# What Lambda's SQS poller calls with the function's role (AWS documents exactly these).
+POLLER_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
 
 RETENTION = {
     7: logs.RetentionDays.ONE_WEEK,
@@ -50,14 +42,6 @@ RETENTION = {
     180: logs.RetentionDays.SIX_MONTHS,
     365: logs.RetentionDays.ONE_YEAR,
 }
-
-
-def powertools_layer_arn(version: int) -> str:
-    runtime = RUNTIME.name.replace(".", "")
-    return (
-        f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
-        f"AWSLambdaPowertoolsPythonV3-{runtime}-{ARCHITECTURE.name}:{version}"
-    )
 
 
 class Functions(Construct):
@@ -76,9 +60,13 @@ class Functions(Construct):
     ) -> None:
         super().__init__(scope, id)
         self._config = config
-        self._code = lambda_.Code.from_asset(str(SRC_DIR), exclude=ASSET_EXCLUDES)
-        self._layer = lambda_.LayerVersion.from_layer_version_arn(
-            self, "Powertools", powertools_layer_arn(config.powertools_layer_version)
+        self._code = lambda_code.code(SRC_DIR, [INGEST_HANDLER, WORKER_HANDLER])
+        self._layer = powertools_layer(
+            self,
+            "Powertools",
+            setting=config.powertools_layer,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
         )
 
         self.ingest = self._function(
@@ -96,12 +84,14 @@ class Functions(Construct):
             )
         )
         if key:
-            # A producer to an SSE-KMS queue needs a data key and must be able to read it.
+            # A producer to an SSE-KMS queue needs a data key and must be able to read it,
+            # through SQS only.
             self.ingest.add_to_role_policy(
                 iam.PolicyStatement(
                     sid="EncryptForTheQueue",
                     actions=["kms:GenerateDataKey", "kms:Decrypt"],
                     resources=[key.key_arn],
+                    conditions=used_through(self, "sqs"),
                 )
             )
 
@@ -119,17 +109,25 @@ class Functions(Construct):
                 spec.ENV_FAILURE_MODE_CACHE_S: str(spec.FAILURE_MODE_CACHE_S),
                 "POWERTOOLS_METRICS_NAMESPACE": spec.METRICS_NAMESPACE,
             },
-            # Caps what the worker can take from the account's pool; the event source's
-            # maximum concurrency, set below it, is what keeps pollers from being throttled.
+            # Optional: a reservation guarantees the worker its share and caps it, but needs
+            # account quota to spare (docs/deploy.md). The event source's maximum
+            # concurrency below is the limit in every environment.
             reserved_concurrency=config.worker_reserved_concurrency,
         )
-        self.worker.add_event_source(
-            event_sources.SqsEventSource(
-                queues.main,
-                batch_size=spec.BATCH_SIZE,
-                max_batching_window=Duration.seconds(spec.BATCHING_WINDOW_S),
-                max_concurrency=config.worker_max_concurrency,
-                report_batch_item_failures=True,
+        # The mapping, not SqsEventSource: that one also grants an unconditioned
+        # kms:Decrypt on the queue's key, where the worker's single KMS statement below
+        # allows decryption through SQS and DynamoDB only.
+        self.worker.add_event_source_mapping(
+            "MainQueue",
+            event_source_arn=queues.main.queue_arn,
+            batch_size=spec.BATCH_SIZE,
+            max_batching_window=Duration.seconds(spec.BATCHING_WINDOW_S),
+            max_concurrency=config.worker_max_concurrency,
+            report_batch_item_failures=True,
+        )
+        self.worker.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="PollTheMainQueue", actions=POLLER_ACTIONS, resources=[queues.main.queue_arn]
             )
         )
         self.worker.add_to_role_policy(
@@ -147,10 +145,14 @@ class Functions(Construct):
             )
         )
         if key:
-            # The ledger's table key is decrypted with the caller's permission.
+            # Receiving from the queue and using the ledger decrypt with the caller's
+            # permission, each through its own service.
             self.worker.add_to_role_policy(
                 iam.PolicyStatement(
-                    sid="ReadTheEncryptedLedger", actions=["kms:Decrypt"], resources=[key.key_arn]
+                    sid="DecryptQueueAndLedger",
+                    actions=["kms:Decrypt"],
+                    resources=[key.key_arn],
+                    conditions=used_through(self, "sqs", "dynamodb"),
                 )
             )
 
@@ -215,7 +217,7 @@ class Functions(Construct):
             function,
             "AwsSolutions-L1",
             f"{RUNTIME.name} is pinned on purpose: the Powertools layer is built per runtime "
-            "(see powertools_layer_arn), so runtime and layer version move together in a "
+            "(infra/components/powertools.py), so runtime and layer move together in a "
             "reviewed change, not whenever CDK learns of a newer runtime.",
         )
         nag.acknowledge(

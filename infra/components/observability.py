@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -26,13 +27,18 @@ MINUTE = Duration.minutes(1)
 SUSTAINED_MINUTES = 5
 DLQ_AGE_ALARM_S = 300
 ERROR_TYPES = (spec.POISON_ERROR, spec.DOWNSTREAM_ERROR, spec.TIMEOUT_ERROR)
+# CloudWatch publishes alarm notifications as this principal, on behalf of each alarm.
+CLOUDWATCH = "cloudwatch.amazonaws.com"
+# What publishing to an SSE-KMS topic needs of its key, as AWS documents it for services.
+TOPIC_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*"]
 
 
 @dataclass(frozen=True)
 class AlarmInfo:
-    """One alarm and the runbook page that fixes it."""
+    """One alarm, its name and the runbook page that fixes it."""
 
     alarm: cloudwatch.Alarm
+    name: str
     runbook: str
 
 
@@ -65,7 +71,9 @@ class Observability(Construct):
 
         stage = api.deployment_stage
         throttles = cloudwatch.MathExpression(
-            expression="ingest + worker",
+            # A function that was never throttled has no datapoint, and a sum with a missing
+            # term has none either: without FILL, one function's throttles would not show.
+            expression="FILL(ingest, 0) + FILL(worker, 0)",
             using_metrics={
                 "ingest": ingest.metric_throttles(period=MINUTE, statistic="Sum"),
                 "worker": worker.metric_throttles(period=MINUTE, statistic="Sum"),
@@ -88,8 +96,9 @@ class Observability(Construct):
         self._alarm(
             "DlqMessageAge",
             "dlq-message-age",
-            f"The oldest DLQ message is more than {DLQ_AGE_ALARM_S // 60} minutes old "
-            "(counted from its original send on a standard queue).",
+            f"A message has waited in the DLQ for more than {DLQ_AGE_ALARM_S // 60} minutes: "
+            "on a DLQ, ApproximateAgeOfOldestMessage counts from when SQS moved the message "
+            "there, not from its original send (which still sets when it expires).",
             queues.dlq.metric_approximate_age_of_oldest_message(period=MINUTE, statistic="Maximum"),
             threshold=DLQ_AGE_ALARM_S,
             evaluation_periods=1,
@@ -145,6 +154,8 @@ class Observability(Construct):
             comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         )
 
+        self._let_cloudwatch_publish(key)
+
         self.error_metrics = self._error_type_filters(worker)
         self.queries = self._queries(ingest, worker, api_access_logs)
         self.dashboard = self._dashboard(queues, ingest, worker, stage, throttles)
@@ -164,10 +175,11 @@ class Observability(Construct):
         ),
     ) -> None:
         page = f"{RUNBOOK_DIR}/{runbook}.md"
+        name = f"{self._config.prefix}-dlq-pipeline-{id}"
         alarm = cloudwatch.Alarm(
             self,
             id,
-            alarm_name=f"{self._config.prefix}-dlq-pipeline-{id}",
+            alarm_name=name,
             alarm_description=f"{summary} Runbook: {page}",
             metric=metric,
             threshold=threshold,
@@ -179,7 +191,51 @@ class Observability(Construct):
         )
         alarm.add_alarm_action(actions.SnsAction(self.topic))
         alarm.add_ok_action(actions.SnsAction(self.topic))
-        self.alarms[id] = AlarmInfo(alarm, page)
+        self.alarms[id] = AlarmInfo(alarm, name, page)
+
+    def _let_cloudwatch_publish(self, key: kms.IKey) -> None:
+        """Let CloudWatch deliver this stack's alarms, and nobody else's, to the topic.
+
+        A topic policy replaces SNS's default one, so without an Allow nothing lets the
+        CloudWatch principal publish; the topic's key must let it too. Both are limited
+        to this account's requests on behalf of these alarms. Their ARNs are built from
+        the names: the key cannot refer to the alarms, which refer to the topic, which
+        refers to the key.
+        """
+        stack = Stack.of(self)
+        alarm_arns = [
+            stack.format_arn(
+                service="cloudwatch",
+                resource="alarm",
+                resource_name=info.name,
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for info in self.alarms.values()
+        ]
+        only_these_alarms = {
+            "StringEquals": {"aws:SourceAccount": stack.account},
+            "ArnEquals": {"aws:SourceArn": alarm_arns},
+        }
+        cloudwatch_principal = iam.ServicePrincipal(CLOUDWATCH)
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsPublish",
+                principals=[cloudwatch_principal],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions=only_these_alarms,
+            )
+        )
+        # In a key policy, "*" as the resource means this key and nothing else.
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsUseTheTopicKey",
+                principals=[cloudwatch_principal],
+                actions=TOPIC_KEY_ACTIONS,
+                resources=["*"],
+                conditions=only_these_alarms,
+            )
+        )
 
     def _error_type_filters(self, worker: lambda_.Function) -> dict[str, cloudwatch.Metric]:
         """One count per error type from the worker's JSON logs: the fallback when EMF
@@ -312,8 +368,8 @@ class Observability(Construct):
         config = self._config
 
         def search(metric_name: str, label: str) -> cloudwatch.MathExpression:
-            # A search finds the metric whatever dimensions the worker's EMF blob carries
-            # (Powertools adds `service`; Failed also has ErrorType).
+            # A search finds the metric whatever dimensions the worker's EMF blobs carry
+            # (Powertools adds `service`; Failed, in blobs of its own, also has ErrorType).
             return cloudwatch.MathExpression(
                 expression=(
                     f'SEARCH(\'Namespace="{spec.METRICS_NAMESPACE}" '
@@ -440,6 +496,9 @@ class Observability(Construct):
                 left=[
                     search(spec.METRIC_PROCESSED, spec.METRIC_PROCESSED),
                     search(spec.METRIC_IDEMPOTENCY_HIT, spec.METRIC_IDEMPOTENCY_HIT),
+                    search(
+                        spec.METRIC_FAILURE_MODE_UNREADABLE, spec.METRIC_FAILURE_MODE_UNREADABLE
+                    ),
                 ],
                 width=8,
             ),

@@ -15,6 +15,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from infra import nag
+from infra.components.encryption import used_through
 from infra.components.messaging import Queues
 from infra.config import EnvironmentConfig
 
@@ -36,8 +37,10 @@ DLQ_ACTIONS = [
 # The main queue is where redrive and replay send, and what `queues`/`inspect` describe.
 MAIN_QUEUE_ACTIONS = ["sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:SendMessage"]
 LEDGER_ACTIONS = ["dynamodb:GetItem", "dynamodb:BatchGetItem"]
-# Receiving from an SSE-KMS queue decrypts; sending to one needs a data key.
+# Receiving from an SSE-KMS queue decrypts; sending to one needs a data key; reading the
+# encrypted ledger decrypts. Each only through the service that holds the data.
 KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
+KEY_SERVICES = ("sqs", "dynamodb")
 
 
 class OperatorPolicy(Construct):
@@ -53,6 +56,8 @@ class OperatorPolicy(Construct):
     ) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
+        # ListQueues is authorized on the account's queue namespace, not on a queue.
+        queue_namespace = stack.format_arn(service="sqs", resource="*")
         statements = [
             iam.PolicyStatement(
                 sid="OperateTheDeadLetterQueue",
@@ -67,8 +72,7 @@ class OperatorPolicy(Construct):
             iam.PolicyStatement(
                 sid="ListQueues",
                 actions=["sqs:ListQueues"],
-                # ListQueues is authorized on the account's queue namespace, not on a queue.
-                resources=[stack.format_arn(service="sqs", resource="*")],
+                resources=[queue_namespace],
             ),
             iam.PolicyStatement(
                 sid="ReadTheFailureLedger", actions=LEDGER_ACTIONS, resources=[table.table_arn]
@@ -88,7 +92,10 @@ class OperatorPolicy(Construct):
         if key:
             statements.append(
                 iam.PolicyStatement(
-                    sid="UseThePipelineKey", actions=KEY_ACTIONS, resources=[key.key_arn]
+                    sid="UseThePipelineKey",
+                    actions=KEY_ACTIONS,
+                    resources=[key.key_arn],
+                    conditions=used_through(self, *KEY_SERVICES),
                 )
             )
         self.policy = iam.ManagedPolicy(
@@ -109,7 +116,7 @@ class OperatorPolicy(Construct):
         )
         nag.acknowledge(
             self.policy,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:*]",
+            f"AwsSolutions-IAM5[Resource::{nag.rendered(self, queue_namespace)}]",
             "sqs:ListQueues is authorized on the account's queue namespace "
             "(arn:aws:sqs:region:account:*), not on a queue; it lists names only.",
         )

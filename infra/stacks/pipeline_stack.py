@@ -7,7 +7,7 @@ and saved queries; and the managed policy that lets an operator run dlqctl on it
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import CfnOutput, Environment, Stack, Tags
 from constructs import Construct
 
 from dlqctl.pipeline import spec
@@ -22,12 +22,16 @@ from infra.config import EnvironmentConfig
 
 
 class PipelineStack(Stack):
-    def __init__(self, scope: Construct, id: str, *, config: EnvironmentConfig) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, config: EnvironmentConfig, region: str | None = None
+    ) -> None:
         super().__init__(
             scope,
             id,
             stack_name=config.stack_name,
             description=f"dlq-pipeline ({config.name}): the event-driven pipeline dlqctl manages",
+            # No region: environment-agnostic, region and partition come from the deploy.
+            env=Environment(region=region) if region else None,
         )
         self.config = config
         Tags.of(self).add("project", "dlq-pipeline")

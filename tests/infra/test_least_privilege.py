@@ -9,6 +9,7 @@ AWS cannot scope.
 from __future__ import annotations
 
 import ast
+import json
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -20,6 +21,7 @@ from botocore import xform_name
 from infra.components.operator import KEY_ACTIONS
 
 from tests.infra.conftest import REPO_ROOT, Synthesized
+from tests.infra.policy_eval import Deployment
 
 SRC = REPO_ROOT / "src" / "dlqctl"
 IAM_PREFIX = {
@@ -120,12 +122,11 @@ INGEST_SOURCES = ["pipeline/ingest.py"]
 WORKER_SOURCES = ["pipeline/worker.py", "pipeline/ledger.py", "pipeline/failure_modes.py"]
 # Allowed beyond what the handler code calls, and why.
 WORKER_EXTRAS = {
-    # Lambda's event source mapping polls with the function's role.
+    # Lambda's event source mapping polls with the function's role: these three, as AWS
+    # documents for an SQS event source.
     "sqs:ReceiveMessage",
     "sqs:DeleteMessage",
-    "sqs:ChangeMessageVisibility",
     "sqs:GetQueueAttributes",
-    "sqs:GetQueueUrl",
 }
 RUNTIME = {
     "logs:CreateLogStream",
@@ -218,3 +219,74 @@ def test_operator_policy_scopes_each_action_to_this_stack(
         assert by_sid["UseThePipelineKey"]["Resource"] == synthesized.key_arn(env)
     else:
         assert "UseThePipelineKey" not in by_sid
+
+
+def grants(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """(action, resource) for every Allow, resources as JSON so references compare."""
+    return [
+        (action, json.dumps(resource, sort_keys=True))
+        for statement in statements(document)
+        for action in as_list(statement["Action"])
+        for resource in as_list(statement["Resource"])
+    ]
+
+
+def test_no_policy_grants_the_same_action_on_the_same_resource_twice(
+    synthesized: Synthesized, env: str
+) -> None:
+    """Per role (all its policies together), per managed policy and in the key policy: a
+    second grant of the same thing is either dead or hides one that is less scoped."""
+    documents: dict[str, list[tuple[str, str]]] = {}
+    for resource in synthesized.resources(env, "AWS::IAM::Policy").values():
+        for role in resource["Properties"]["Roles"]:
+            key = json.dumps(role)
+            documents[key] = documents.get(key, []) + grants(
+                resource["Properties"]["PolicyDocument"]
+            )
+    for logical_id, resource in synthesized.resources(env, "AWS::IAM::ManagedPolicy").items():
+        documents[logical_id] = grants(resource["Properties"]["PolicyDocument"])
+    for logical_id, resource in synthesized.resources(env, "AWS::KMS::Key").items():
+        documents[logical_id] = grants(resource["Properties"]["KeyPolicy"])
+    for name, granted in documents.items():
+        assert len(granted) == len(set(granted)), f"{name} grants {sorted(granted)}"
+
+
+# Who uses the stack's key, and through which services only (kms:ViaService).
+KEY_USERS = {"ingest": {"sqs"}, "worker": {"sqs", "dynamodb"}, "operator": {"sqs", "dynamodb"}}
+
+
+def key_statements(synthesized: Synthesized, env: str) -> dict[str, list[dict[str, Any]]]:
+    key_arn = synthesized.key_arn(env)
+    prefix = synthesized.config(env).prefix
+    found: dict[str, list[dict[str, Any]]] = {}
+    for name in ("ingest", "worker"):
+        function = synthesized.one(
+            env, "AWS::Lambda::Function", FunctionName=f"{prefix}-dlq-pipeline-{name}"
+        )
+        for policy in synthesized.resources(env, "AWS::IAM::Policy").values():
+            if {"Ref": function["Role"]["Fn::GetAtt"][0]} in policy["Properties"]["Roles"]:
+                found[name] = [
+                    s
+                    for s in statements(policy["Properties"]["PolicyDocument"])
+                    if key_arn in as_list(s["Resource"])
+                ]
+    found["operator"] = [
+        s for s in operator_statements(synthesized, env) if key_arn in as_list(s["Resource"])
+    ]
+    return found
+
+
+def test_the_key_is_used_only_through_the_services_that_hold_the_data(
+    synthesized: Synthesized, env: str
+) -> None:
+    found = key_statements(synthesized, env)
+    if not synthesized.config(env).customer_managed_keys:
+        assert all(not statements for statements in found.values())
+        return
+    deployment = Deployment(synthesized.raw(env))
+    for user, services in KEY_USERS.items():
+        assert found[user], f"{user} needs the key"
+        for statement in found[user]:
+            via = deployment.resolve(statement["Condition"]["StringEquals"]["kms:ViaService"])
+            expected = {f"{service}.{deployment.region}.amazonaws.com" for service in services}
+            assert set(as_list(via)) == expected, user

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
-from infra.components.observability import DLQ_AGE_ALARM_S, ERROR_TYPES
+from infra.components.observability import CLOUDWATCH, DLQ_AGE_ALARM_S, ERROR_TYPES
 
 from dlqctl.pipeline import spec
 from tests.infra.conftest import REPO_ROOT, Synthesized
+from tests.infra.policy_eval import ALLOW, DENY, IMPLICIT_DENY, Deployment, Request, decide
 
 DLQ, MAIN = "dlq", "main"
 
@@ -144,16 +146,121 @@ def test_worker_errors_throttles_and_api_5xx_alarms(synthesized: Synthesized, en
     assert api["Threshold"] == synthesized.config(env).api_5xx_alarm_threshold
 
 
-def test_alarm_topic_is_encrypted_and_refuses_plain_http(
-    synthesized: Synthesized, env: str
-) -> None:
+def test_alarm_topic_is_encrypted_with_the_stack_key(synthesized: Synthesized, env: str) -> None:
     topic = synthesized.one(env, "AWS::SNS::Topic")
     assert topic["KmsMasterKeyId"] == synthesized.key_arn(env)
+
+
+def notification(deployment: Deployment, alarm_arn: str, *, action: str, resource: str) -> Request:
+    """What CloudWatch sends when it delivers the alarm's notification: its own service
+    principal, on behalf of the alarm, over TLS."""
+    return Request(
+        principal={"Service": CLOUDWATCH},
+        action=action,
+        resource=resource,
+        context={
+            "aws:SourceAccount": deployment.account,
+            "aws:SourceArn": alarm_arn,
+            "aws:SecureTransport": "true",
+        },
+    )
+
+
+def test_every_alarm_reaches_the_topic_as_iam_would_evaluate_it(
+    synthesized: Synthesized, env: str
+) -> None:
+    """Each alarm's actions name the topic, the topic policy lets CloudWatch publish for
+    that alarm, and the topic's key lets CloudWatch encrypt the message."""
+    deployment, topic_arn, topic_policy, key_arn, key_policy = policies(synthesized, env)
+    [policy] = synthesized.resources(env, "AWS::SNS::TopicPolicy").values()
+    assert deployment.resolve(policy["Properties"]["Topics"]) == [topic_arn]
+    found = synthesized.resources(env, "AWS::CloudWatch::Alarm")
+    assert len(found) == 7
+    for alarm_id, alarm in found.items():
+        properties = alarm["Properties"]
+        name = properties["AlarmName"]
+        assert deployment.resolve(properties["AlarmActions"]) == [topic_arn], name
+        assert deployment.resolve(properties["OKActions"]) == [topic_arn], name
+        alarm_arn = deployment.resolve({"Fn::GetAtt": [alarm_id, "Arn"]})
+        publish = notification(deployment, alarm_arn, action="SNS:Publish", resource=topic_arn)
+        assert decide(topic_policy, publish) == ALLOW, name
+        for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+            use_key = notification(deployment, alarm_arn, action=action, resource=key_arn)
+            assert decide(key_policy, use_key) == ALLOW, (name, action)
+
+
+def policies(synthesized: Synthesized, env: str) -> tuple[Deployment, str, Any, str, Any]:
+    """The deployment, the topic's ARN and policy, the key's ARN and policy, resolved."""
+    deployment = Deployment(synthesized.raw(env))
+    [topic_id] = synthesized.resources(env, "AWS::SNS::Topic")
+    [topic_policy] = synthesized.resources(env, "AWS::SNS::TopicPolicy").values()
+    [key] = synthesized.resources(env, "AWS::KMS::Key").values()
+    return (
+        deployment,
+        deployment.resolve({"Ref": topic_id}),
+        deployment.resolve(topic_policy["Properties"]["PolicyDocument"]),
+        deployment.resolve(synthesized.key_arn(env)),
+        deployment.resolve(key["Properties"]["KeyPolicy"]),
+    )
+
+
+def test_the_topic_and_its_key_refuse_everyone_else(synthesized: Synthesized, env: str) -> None:
+    deployment, topic_arn, topic_policy, key_arn, key_policy = policies(synthesized, env)
+    [alarm_id, *_] = synthesized.resources(env, "AWS::CloudWatch::Alarm")
+    ours = notification(
+        deployment,
+        deployment.resolve({"Fn::GetAtt": [alarm_id, "Arn"]}),
+        action="sns:Publish",
+        resource=topic_arn,
+    )
+    other = "210987654321"
+    elsewhere = {
+        "aws:SourceAccount": other,
+        "aws:SourceArn": ours.context["aws:SourceArn"].replace(deployment.account, other),
+    }
+    not_ours = {"aws:SourceArn": deployment.arn("cloudwatch", "alarm:someone-elses-alarm")}
+    for context, expected in [
+        (elsewhere, IMPLICIT_DENY),  # an alarm in another account
+        (not_ours, IMPLICIT_DENY),  # another alarm in this account
+        ({"aws:SecureTransport": "false"}, DENY),  # this stack's alarm, over plain HTTP
+    ]:
+        request = replace(ours, context={**ours.context, **context})
+        assert decide(topic_policy, request) == expected, context
+    # The policy allows nobody but CloudWatch (the account's own roles go through IAM).
+    stranger = Request({"AWS": f"arn:aws:iam::{other}:root"}, "sns:Publish", topic_arn)
+    assert decide(topic_policy, stranger) == IMPLICIT_DENY
+    borrowed = replace(
+        ours, action="kms:Decrypt", resource=key_arn, context={**ours.context, **not_ours}
+    )
+    assert decide(key_policy, borrowed) == IMPLICIT_DENY
+
+
+def test_the_tls_deny_is_the_only_deny(synthesized: Synthesized, env: str) -> None:
     [policy] = synthesized.resources(env, "AWS::SNS::TopicPolicy").values()
     [deny] = [
         s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"
     ]
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert deny["Principal"] == "*" and deny["Action"] == "sns:Publish"
+
+
+def test_the_throttles_sum_fills_a_function_without_datapoints(
+    synthesized: Synthesized, env: str
+) -> None:
+    """A function never throttled has no datapoint, and a sum with a missing term has none:
+    each term must be filled with 0, or one function's throttles would not show."""
+    metrics = alarms(synthesized, env)["LambdaThrottles"]["Metrics"]
+    [expression] = [m["Expression"] for m in metrics if "Expression" in m]
+    terms = sorted(m["Id"] for m in metrics if "MetricStat" in m)
+    assert len(terms) == 2
+    assert expression == " + ".join(f"FILL({term}, 0)" for term in terms)
+
+
+def test_the_dlq_age_alarm_says_what_the_metric_measures_on_a_dlq(
+    synthesized: Synthesized, env: str
+) -> None:
+    description = alarms(synthesized, env)["DlqMessageAge"]["AlarmDescription"]
+    assert "from when SQS moved the message there, not from its original send" in description
 
 
 def test_metric_filters_count_each_error_type_from_the_worker_json_logs(
@@ -202,6 +309,7 @@ def dashboard_text(synthesized: Synthesized, env: str) -> str:
         f'\\"{spec.METRICS_NAMESPACE}\\" MetricName=\\"{spec.METRIC_PROCESSED}\\"',
         f'\\"{spec.METRICS_NAMESPACE}\\" MetricName=\\"{spec.METRIC_FAILED}\\"',
         f'\\"{spec.METRICS_NAMESPACE}\\" MetricName=\\"{spec.METRIC_IDEMPOTENCY_HIT}\\"',
+        f'\\"{spec.METRICS_NAMESPACE}\\" MetricName=\\"{spec.METRIC_FAILURE_MODE_UNREADABLE}\\"',
         f'"{spec.LOG_METRICS_NAMESPACE}"',
         '"type":"alarm"',
     ],

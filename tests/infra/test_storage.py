@@ -57,13 +57,19 @@ def test_failure_mode_parameter_starts_switched_off(synthesized: Synthesized, en
     assert "none" in spec.FAILURE_MODES
 
 
-def test_the_stack_key_rotates_and_lets_cloudwatch_publish_alarms(
+def test_the_stack_key_rotates_and_its_policy_grants_services_only_for_this_account(
     synthesized: Synthesized, env: str
 ) -> None:
+    """Rotation, and every service principal the key policy names is held to this
+    account (the confused-deputy guard); what CloudWatch may do with the key is evaluated
+    in test_observability."""
     [key] = synthesized.resources(env, "AWS::KMS::Key").values()
     assert key["Properties"]["EnableKeyRotation"] is True
     statements = key["Properties"]["KeyPolicy"]["Statement"]
-    [cloudwatch] = [
-        s for s in statements if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
-    ]
-    assert cloudwatch["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    services = [s for s in statements if "Service" in s["Principal"]]
+    assert services, "CloudWatch needs the key for the alarm topic"
+    for statement in services:
+        assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == {
+            "Ref": "AWS::AccountId"
+        }
+        assert "aws:SourceArn" in statement["Condition"]["ArnEquals"]

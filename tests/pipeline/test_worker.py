@@ -2,50 +2,16 @@
 
 import io
 import json
-import logging
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
-from dlqctl.core.idempotency import idempotency_key
-from dlqctl.lab.poller import LambdaContext, to_record
 from dlqctl.pipeline import spec, worker
 from dlqctl.pipeline.failure_modes import WorkerTimedOut, parse_failure_mode
 from dlqctl.pipeline.ledger import iso
 
-from .conftest import Stack
-
-
-def batch(stack: Stack, *payloads: dict[str, Any]) -> list[dict[str, Any]]:
-    for payload in payloads:
-        stack.sqs.send_message(
-            QueueUrl=stack.queue_url,
-            MessageBody=json.dumps(payload),
-            MessageAttributes={
-                spec.CORRELATION_ID_ATTRIBUTE: {"DataType": "String", "StringValue": "corr-9"}
-            },
-        )
-    messages: list[dict[str, Any]] = []
-    while len(messages) < len(payloads):
-        messages += stack.sqs.receive_message(
-            QueueUrl=stack.queue_url,
-            MaxNumberOfMessages=10,
-            MessageAttributeNames=["All"],
-            MessageSystemAttributeNames=["All"],
-        ).get("Messages", [])
-    return [to_record(m, "arn:aws:sqs:us-east-1:123456789012:main", "us-east-1") for m in messages]
-
-
-def invoke(records: list[dict[str, Any]], timeout_s: float = 5) -> list[str]:
-    response = worker.handler({"Records": records}, LambdaContext(timeout_s))
-    return sorted(f["itemIdentifier"] for f in response["batchItemFailures"])
-
-
-def key(payload: dict[str, Any]) -> str:
-    return idempotency_key(json.dumps(payload))
+from .conftest import Stack, batch, invoke, key
 
 
 def test_success_marks_completed_and_reports_no_failures(stack: Stack) -> None:
@@ -57,16 +23,6 @@ def test_success_marks_completed_and_reports_no_failures(stack: Stack) -> None:
         assert (
             item["completedAt"].endswith("Z") and int(item["expiresAt"]) > time.time() + 6 * 86400
         )
-
-
-@pytest.fixture
-def logs() -> Iterator[io.StringIO]:
-    """The worker's JSON log lines (its handler keeps the stream it was created with)."""
-    buffer = io.StringIO()
-    [handler] = [h for h in worker.logger.handlers if isinstance(h, logging.StreamHandler)]
-    previous = handler.setStream(buffer)
-    yield buffer
-    handler.setStream(previous)
 
 
 def test_a_completed_payload_is_skipped_the_second_time(

@@ -77,6 +77,10 @@ METRICS_NAMESPACE: Final = "DlqPipeline"
 METRIC_PROCESSED: Final = "Processed"
 METRIC_FAILED: Final = "Failed"
 METRIC_IDEMPOTENCY_HIT: Final = "IdempotencyHit"
+# Counted when the failure-mode parameter cannot be read or parsed: the worker then goes
+# on with the last mode it read (or none), so a broken GameDay switch shows up here
+# instead of as failed orders.
+METRIC_FAILURE_MODE_UNREADABLE: Final = "FailureModeUnreadable"
 
 # The lab compresses time so a GameDay takes minutes: the same ratios, smaller numbers.
 LAB_WORKER_TIMEOUT_S: Final = 1

@@ -16,7 +16,8 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -47,32 +48,51 @@ class InFlightElsewhere(Exception):
     """Another worker holds a fresh claim on this payload: let SQS deliver it again later."""
 
 
-class _FailureModeCache:
-    """The SSM parameter, read at most every few seconds: a GameDay flips it live."""
+class FailureModeCache:
+    """The SSM parameter, read at most every few seconds: a GameDay flips it live.
 
-    def __init__(self) -> None:
+    A switch that cannot be used must not stop the pipeline. Whatever goes wrong (no
+    permission, SSM throttled or unreachable, a value that is not a mode) is logged as a
+    warning and counted, and the worker goes on with the last mode it read, or none if it
+    never read one. The next read waits for the cache period as after a good one, so a
+    failing SSM is not asked again for every record.
+    """
+
+    def __init__(self, client: Any = None) -> None:
         self.value = FailureMode()
         self.read_at = float("-inf")
-        self._client: Any = None
+        self._client = client
 
     def current(self) -> FailureMode:
         max_age = float(os.environ.get(spec.ENV_FAILURE_MODE_CACHE_S, spec.FAILURE_MODE_CACHE_S))
         if time.monotonic() - self.read_at < max_age:
             return self.value
         name = os.environ.get(spec.ENV_FAILURE_MODE_PARAMETER, spec.FAILURE_MODE_PARAMETER)
-        if self._client is None:
-            self._client = boto3.client("ssm")
         try:
-            text = self._client.get_parameter(Name=name)["Parameter"]["Value"]
-            self.value = parse_failure_mode(text)
-        except ValueError as exc:
-            logger.warning("ignoring the failure mode parameter", extra={"error": str(exc)})
-            self.value = FailureMode()
+            self.value = parse_failure_mode(self._read(name))
+        except Exception as exc:  # any failure of the switch fails safe (see above)
+            logger.warning(
+                "failure mode parameter unusable: going on with the last mode read",
+                extra={
+                    "parameter": name,
+                    "failure_mode": str(self.value),
+                    "error_class": type(exc).__name__,
+                    "error": str(exc),
+                },
+            )
+            metrics.add_metric(
+                name=spec.METRIC_FAILURE_MODE_UNREADABLE, unit=MetricUnit.Count, value=1
+            )
         self.read_at = time.monotonic()
         return self.value
 
+    def _read(self, name: str) -> str:
+        if self._client is None:
+            self._client = boto3.client("ssm")
+        return str(self._client.get_parameter(Name=name)["Parameter"]["Value"])
 
-failure_mode = _FailureModeCache()
+
+failure_mode = FailureModeCache()
 _ledger: Ledger | None = None
 
 
@@ -80,7 +100,7 @@ def reset() -> None:
     """Forget cached clients and settings: the lab points the handler at a new endpoint."""
     global _ledger, failure_mode
     _ledger = None
-    failure_mode = _FailureModeCache()
+    failure_mode = FailureModeCache()
 
 
 def ledger() -> Ledger:
@@ -118,6 +138,23 @@ def claim_batch(records: list[dict[str, Any]], context: LambdaContext) -> dict[s
     }
 
 
+def count_failure(error_type: str) -> None:
+    """One Failed datapoint in an EMF blob of its own: a dimension applies to every metric
+    of its blob, and the invocation's blob also carries Processed and IdempotencyHit, which
+    must not be split by ErrorType (nor tagged with whichever failure came last)."""
+    # single_metric prints even where Metrics is switched off (the lab switches it off).
+    if is_metrics_disabled():
+        return
+    with single_metric(
+        name=spec.METRIC_FAILED,
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=spec.METRICS_NAMESPACE,
+        default_dimensions={"service": spec.SERVICE_NAME},
+    ) as metric:
+        metric.add_dimension(name=spec.METRIC_DIMENSION_ERROR_TYPE, value=error_type)
+
+
 def record_handler(record: SQSRecord, context: LambdaContext, claim: Claim) -> None:
     key = idempotency_key(record.body)
     attributes = record.raw_event.get("messageAttributes") or {}
@@ -144,8 +181,7 @@ def record_handler(record: SQSRecord, context: LambdaContext, claim: Claim) -> N
     except Exception as exc:
         error_type = type(exc).__name__
         ledger().fail(key, error_type, str(exc))
-        metrics.add_dimension(name=spec.METRIC_DIMENSION_ERROR_TYPE, value=error_type)
-        metrics.add_metric(name=spec.METRIC_FAILED, unit=MetricUnit.Count, value=1)
+        count_failure(error_type)
         logger.error(
             "processing failed", extra={spec.LOG_FIELD_ERROR_TYPE: error_type, "error": str(exc)}
         )
