@@ -132,8 +132,7 @@ def config_path(explicit: str | None, env: Mapping[str, str]) -> Path | None:
     local = Path("dlqctl.toml")
     if local.is_file():
         return local
-    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    user = Path(base) / "dlqctl" / "config.toml"
+    user = user_config_path(env)
     return user if user.is_file() else None
 
 
