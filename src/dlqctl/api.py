@@ -33,11 +33,14 @@ from dlqctl.core.guardrails import DEFAULT_MAX_MESSAGES, RedriveOptions, check_s
 from dlqctl.core.iam import policy_for
 from dlqctl.core.inspect import InspectTally
 from dlqctl.core.journal import Journal, default_journal_path, recent_runs
+from dlqctl.core.kinds import KindOverride
 from dlqctl.core.looks import ReceiveCounts, check_looks
 from dlqctl.core.moving import Mover, RetryPolicy
 from dlqctl.core.outcome import all_refused, refused_error
 from dlqctl.core.plan import first, movable
+from dlqctl.core.powertools import PowertoolsLedger, PowertoolsLedgerSpec
 from dlqctl.core.purge import plan_archive, run_archive
+from dlqctl.core.queue_ref import parse_queue_ref
 from dlqctl.core.queues import describe, list_queues, oldest_ages, open_queue
 from dlqctl.core.redact import Redactor
 from dlqctl.core.redrive import Origin, Redrive
@@ -50,6 +53,7 @@ from dlqctl.errors import DlqctlError, RefusedError, UsageError
 from dlqctl.models import (
     ArchiveReport,
     Coverage,
+    DlqKind,
     DlqMessage,
     History,
     InspectReport,
@@ -104,7 +108,10 @@ class Dlqctl:
 
     def queues(self, *, all_queues: bool = False, prefix: str | None = None) -> list[QueueInfo]:
         """DLQs (or every queue), deepest first."""
-        return list_queues(self.aws, dlqs_only=not all_queues, prefix=prefix)
+        named: dict[str, DlqKind] = {}
+        if self.settings.dlq:
+            named[parse_queue_ref(self.settings.dlq).name] = self.settings.kind or "unknown"
+        return list_queues(self.aws, dlqs_only=not all_queues, prefix=prefix, named=named)
 
     def describe(self, queue: str | QueueRef, *, with_sources: bool = True) -> QueueInfo:
         sqs, url = open_queue(self.aws, queue)
@@ -268,7 +275,9 @@ class Dlqctl:
         stop: threading.Event | None,
         looks: str | None,
     ) -> Redrive:
-        resolver = TargetResolver(self.aws, info, options.to)
+        resolver = TargetResolver(
+            self.aws, info, options.to, fan_out=options.fan_out, invoke=options.invoke
+        )
         run_id = uuid.uuid4().hex[:12]
         return Redrive(
             origin=Origin(info.arn, info.fifo),
@@ -290,7 +299,7 @@ class Dlqctl:
             lanes=self.settings.concurrency,
             held_room=_held_room(info, self.settings.concurrency),
             batching_window_s=self.settings.batching_window_s,
-            notes=[looks] if looks else [],
+            notes=([looks] if looks else []) + self._ledger_warnings(),
             run_id=run_id,
             sleep=self.sleep,
         )
@@ -438,26 +447,27 @@ class Dlqctl:
         options.check(message_filter)
         resolver = TargetResolver(self.aws, None, options.to)
         target = resolver.for_message(None)
+        fifo = target.info.fifo if target.info is not None else False
         for record in read_export(file):  # the whole file is checked before anything moves
-            if target.info.fifo and not record.message_group_id:
+            if fifo and not record.message_group_id:
                 raise RefusedError(
-                    f"{target.info.name} is FIFO but {file} has records without a message "
+                    f"{target.name} is FIFO but {file} has records without a message "
                     f"group id (e.g. {record.message_id})"
                 )
         run_id = uuid.uuid4().hex[:12]
 
         def new_feed() -> FileFeed:
             raws = (to_raw(record) for record in read_export(file))
-            return FileFeed(raws, fifo=target.info.fifo, label=str(file))
+            return FileFeed(raws, fifo=fifo, label=str(file))
 
         run = Redrive(
-            origin=Origin(str(file), target.info.fifo, kind="replay"),
+            origin=Origin(str(file), fifo, kind="replay"),
             options=options,
             message_filter=message_filter,
             resolver=resolver,
             new_feed=new_feed,
             select=lambda raws, notes: self._select_raws(raws, message_filter, notes),
-            mover=Mover(None, fifo=target.info.fifo, retry=self._retry(stop)),
+            mover=Mover(None, fifo=fifo, retry=self._retry(stop)),
             detector=None,
             journal=None if options.dry_run else Journal(journal, run_id=run_id),
             lanes=self.settings.concurrency,
@@ -528,13 +538,18 @@ class Dlqctl:
         lookup: bool = True,
     ) -> dict[str, Any]:
         """The least-privilege IAM policy for running dlqctl on this DLQ (see `iam-policy`)."""
+        settings = self.settings
+        # A DLQ whose kind's target the config names (a function, a topic): that is where
+        # its messages go back to.
+        named = list(targets) or ([settings.original_target] if settings.original_target else [])
         return policy_for(
             self.aws,
             queue,
-            targets=list(targets),
+            targets=named,
             ledger_table=ledger_table,
             read_only=read_only,
             lookup=lookup,
+            find_function=settings.kind == "lambda-async" and not settings.original_target,
         )
 
     def history(self, journal: Path | None = None, *, limit: int = 10) -> History:
@@ -546,8 +561,40 @@ class Dlqctl:
     # -- shared steps ----------------------------------------------------------------
 
     def _ledger(self) -> LedgerGateway | None:
+        """The pipeline's own failure ledger (dlqctl's format), if it has one."""
         table = self.settings.ledger_table
-        return self.aws.ledger(table) if table else None
+        if not table or self.settings.ledger_format != "dlqctl":
+            return None
+        return self.aws.ledger(table)
+
+    def powertools_spec(self) -> PowertoolsLedgerSpec | None:
+        """The Powertools idempotency table the config names as the ledger, if any."""
+        s = self.settings
+        if not s.ledger_table or s.ledger_format != "powertools":
+            return None
+        return PowertoolsLedgerSpec(
+            table=s.ledger_table,
+            function_name=s.ledger_function,
+            handler=s.ledger_handler,
+            key_jmespath=s.ledger_key_jmespath,
+            key_prefix=s.ledger_key_prefix,
+            hash_function=s.ledger_hash_function,
+            sort_key_attribute=s.ledger_sort_key,
+            payload=s.ledger_payload,
+        )
+
+    def _ledger_warnings(self) -> list[str]:
+        spec = self.powertools_spec()
+        return spec.warnings() if spec else []
+
+    def _powertools(self) -> PowertoolsLedger | None:
+        spec = self.powertools_spec()
+        if spec is None:
+            return None
+        checked = self.aws.ledger(spec.table)  # refuses a local SQS with a table on AWS
+        return PowertoolsLedger(
+            spec, LedgerGateway(checked.client, spec.table, spec.schema), clock=self.clock
+        )
 
     def classifier(self) -> Classifier:
         ledger = self._ledger()
@@ -556,6 +603,12 @@ class Dlqctl:
             rules=self.settings.rules,
             ledger=ledger,
             worker_timeout_s=self.settings.worker_timeout_s,
+            powertools=self._powertools(),
+            kind=(
+                KindOverride(self.settings.kind, self.settings.original_target)
+                if self.settings.kind
+                else None
+            ),
             clock=self.clock,
         )
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from dlqctl.core.jmes import describe
 from dlqctl.errors import ConfigError, UsageError
+from dlqctl.models import DlqKind
 from dlqctl.pipeline import spec
 
 RetryMode = Literal["standard", "adaptive"]
@@ -49,6 +50,9 @@ class ErrorTypeRule(BaseModel):
         return value
 
 
+LedgerFormat = Literal["dlqctl", "powertools"]
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -56,6 +60,17 @@ class _Section(BaseModel):
     profile: str | None = None
     endpoint_url: str | None = None
     ledger_table: str | None = None
+    # "powertools": ledger_table is a Powertools idempotency table (docs/dlq-kinds.md):
+    # the function's name and its decorated function (module.qualname), or the key prefix,
+    # say how Powertools names its records; the key JMESPath what it hashes.
+    ledger_format: LedgerFormat | None = None
+    ledger_function: str | None = None
+    ledger_handler: str | None = None
+    ledger_key_prefix: str | None = None
+    ledger_key_jmespath: str | None = None
+    ledger_payload: Literal["event", "sqs-record"] | None = None
+    ledger_hash_function: str | None = None
+    ledger_sort_key: str | None = None
     error_type_attribute: str | None = None
     worker_timeout_s: int | None = Field(default=None, gt=0)
     # The event source's batching window: a failed copy waits it out on each receive.
@@ -75,6 +90,10 @@ class Defaults(_Section):
 class Pipeline(_Section):
     dlq: str
     source_queue: str | None = None
+    # Who fills the DLQ, when its messages cannot say (docs/dlq-kinds.md), and what they
+    # failed to reach: a function's ARN (lambda-async), a topic's (raw SNS delivery).
+    kind: DlqKind | None = None
+    original_target: str | None = None
 
 
 class ConfigFile(BaseModel):
@@ -95,6 +114,14 @@ class Settings(BaseModel):
     retry_mode: RetryMode = "standard"
     max_attempts: int = 5
     ledger_table: str | None = None
+    ledger_format: LedgerFormat = "dlqctl"
+    ledger_function: str | None = None
+    ledger_handler: str | None = None
+    ledger_key_prefix: str | None = None
+    ledger_key_jmespath: str | None = None
+    ledger_payload: Literal["event", "sqs-record"] = "event"
+    ledger_hash_function: str = "md5"
+    ledger_sort_key: str | None = None
     error_type_attribute: str = spec.ERROR_TYPE_ATTRIBUTE
     worker_timeout_s: int = spec.WORKER_TIMEOUT_S
     batching_window_s: int = 0
@@ -119,6 +146,8 @@ class Settings(BaseModel):
 
     dlq: str | None = None
     source_queue: str | None = None
+    kind: DlqKind | None = None
+    original_target: str | None = None
 
 
 def config_path(explicit: str | None, env: Mapping[str, str]) -> Path | None:

@@ -11,7 +11,34 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ErrorSource = Literal["attribute", "ledger", "rule", "none"]
+# Where a message's error type came from: the pipeline's own attribute, its ledger, a
+# config rule, or the error data of the AWS service that gave up on the message (named
+# by the field that held it).
+ErrorSource = Literal[
+    "attribute",
+    "ErrorMessage",
+    "ErrorCode",
+    "responsePayload.errorType",
+    "responseContext.functionError",
+    "requestContext.condition",
+    "ERROR_CODE",
+    "EXHAUSTED_RETRY_CONDITION",
+    "ledger",
+    "rule",
+    "none",
+]
+# Who put a message in the DLQ (docs/dlq-kinds.md): SQS's redrive policy, Lambda (an
+# asynchronous invocation's DLQ, or an on-failure destination), an EventBridge rule's
+# target, EventBridge Scheduler, or an SNS subscription.
+DlqKind = Literal[
+    "sqs-redrive-policy",
+    "lambda-async",
+    "lambda-destination",
+    "eventbridge-rule",
+    "scheduler",
+    "sns-subscription",
+    "unknown",
+]
 BodyEncoding = Literal["json", "text", "base64"]
 
 
@@ -57,6 +84,10 @@ class QueueInfo(_Model):
     kms_key_id: str | None = None
     oldest_age_s: float | None = None
     sources: list[str] = Field(default_factory=list)
+    # In a listing: what feeds the DLQ as far as its attributes and the config tell
+    # (sqs-redrive-policy when queues name it; the config's kind; "unknown" for a queue
+    # only named like a DLQ). A look tells each message's kind.
+    kind: DlqKind | None = None
 
     @property
     def depth(self) -> int:
@@ -79,6 +110,10 @@ class DlqMessage(_Model):
     error_type: str
     error_source: ErrorSource
     source_queue_arn: str | None = None
+    kind: DlqKind = "unknown"
+    # What the message failed to reach: the source queue, the function (qualified), the
+    # rule's or schedule's target, or the topic.
+    original_target: str | None = None
     attributes: dict[str, MessageAttribute] = Field(default_factory=dict)
     body: Any = None
     body_encoding: BodyEncoding
@@ -115,6 +150,14 @@ class ReceiveCountSpread(_Model):
 
 class SourceCount(_Model):
     source_queue_arn: str | None
+    count: int
+
+
+class KindCount(_Model):
+    """Messages of one kind that failed to reach one target."""
+
+    kind: DlqKind
+    original_target: str | None
     count: int
 
 
@@ -173,6 +216,7 @@ class InspectReport(_Model):
     age_buckets: list[AgeBucket]
     receive_counts: ReceiveCountSpread
     sources: list[SourceCount]
+    kinds: list[KindCount] = Field(default_factory=list)
     expiring_within_24h: int
     oldest_age_s: float | None
     newest_age_s: float | None
@@ -190,7 +234,15 @@ class PeekResult(_Model):
     warnings: list[str]
 
 
-PredictedOutcome = Literal["will run", "no-op (already COMPLETED)", "may collide (INFLIGHT)"]
+PredictedOutcome = Literal[
+    "will run",
+    "no-op (already COMPLETED)",
+    "may collide (INFLIGHT)",
+    "will fail (INPROGRESS)",
+    # A Powertools ledger: Powertools raises before the function runs.
+    "will fail (no idempotency key)",
+    "will fail (invalid record)",
+]
 
 
 class PlannedMessage(_Model):
@@ -213,7 +265,9 @@ class FailedEntry(_Model):
     """A message that was not moved, and why; it is still in the source queue."""
 
     message_id: str
-    stage: Literal["send", "delete", "skipped", "refused", "hold-lost"]
+    # "failed-again": the target took the copy and failed on it (a synchronous invoke's
+    # verdict); the message stays in the DLQ.
+    stage: Literal["send", "delete", "skipped", "refused", "hold-lost", "failed-again"]
     reason: str
 
 
@@ -267,6 +321,8 @@ class RedriveReport(_Model):
     interrupted: bool = False
     canary: CanaryResult | None = None
     came_back: int = 0
+    # Copies the target took and failed on at once (`--invoke sync`): left in the DLQ.
+    failed_again: int = 0
     holds_lost: int = 0
     summary: PlanSummary | None = None
     warnings: list[str] = Field(default_factory=list)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
-
 from dlqctl.aws.errors import aws_call, unknown_operation
+from dlqctl.aws.lost_answers import LostAnswers
 from dlqctl.errors import AwsError, DlqctlError
 
 SQS_BATCH_MAX = 10
@@ -37,49 +35,14 @@ class BatchResult:
     lost_answers: int = 0
 
 
-# The batch calls whose retries matter: a retried send may leave a second copy, a retried
-# delete may have deleted already. botocore retries 5xx by itself; dlqctl must know.
+# The batch calls whose retries matter (aws/lost_answers.py).
 _COUNTED_RETRIES = ("SendMessageBatch", "DeleteMessageBatch")
-
-
-class _LostAnswers(threading.local):
-    count = 0
 
 
 class SqsGateway:
     def __init__(self, client: Any) -> None:
         self.client = client
-        self._lost = _LostAnswers()
-        for operation in _COUNTED_RETRIES:
-            client.meta.events.register(
-                f"needs-retry.sqs.{operation}",
-                self._note_attempt,
-                unique_id=f"dlqctl-lost-answers-{id(self)}-{operation}",
-            )
-
-    def _note_attempt(
-        self,
-        response: tuple[Any, Any] | None = None,
-        caught_exception: Exception | None = None,
-        **_: Any,
-    ) -> None:
-        """Count an attempt whose answer was lost; returns None, so botocore's own retry
-        handler still decides whether to retry."""
-        lost = isinstance(caught_exception, ReadTimeoutError | ConnectionClosedError) or (
-            response is not None and getattr(response[0], "status_code", 0) >= 500
-        )
-        if lost:
-            self._lost.count += 1
-
-    def _counted(self, call: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], int]:
-        """Run one batch call; its answer and how many of its attempts lost their answer."""
-        self._lost.count = 0
-        try:
-            response = call()
-        except DlqctlError as exc:  # also AccessDenied after a lost answer: it may have acted
-            exc.lost_answers = max(exc.lost_answers, self._lost.count)
-            raise
-        return response, self._lost.count
+        self._lost = LostAnswers(client, _COUNTED_RETRIES)
 
     @property
     def region(self) -> str:
@@ -162,7 +125,7 @@ class SqsGateway:
             with aws_call("sqs", url):
                 return dict(self.client.send_message_batch(QueueUrl=url, Entries=list(entries)))
 
-        return _batch_result(*self._counted(call), "MessageId")
+        return _batch_result(*self._lost.counted(call), "MessageId")
 
     # -- SQS's own server-side move tasks ------------------------------------------------
 
@@ -215,7 +178,7 @@ class SqsGateway:
                     )
                 )
 
-        return _batch_result(*self._counted(call), None)
+        return _batch_result(*self._lost.counted(call), None)
 
 
 def _snake(operation: str) -> str:

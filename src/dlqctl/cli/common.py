@@ -86,6 +86,7 @@ class Invocation:
             attributes=self.values.get("attribute") or (),
             message_ids=self.values.get("message_id") or (),
             message_ids_from=self.values.get("message_ids_from"),
+            kinds=self.values.get("kind") or (),
         )
 
     def redrive_options(self, **extra: Any) -> RedriveOptions:
@@ -101,6 +102,8 @@ class Invocation:
             jitter_s=parse_duration(_given(v.get("jitter"), "0s")),
             max_redrives=v.get("max_redrives"),
             dry_run=v.get("dry_run", False),
+            invoke=v.get("invoke", "async"),
+            fan_out=v.get("fan_out", False),
             **extra,
         )
 

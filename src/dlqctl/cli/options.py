@@ -17,6 +17,13 @@ FILTER_PANEL = "Filters"
 CLASSIFY_PANEL = "Error types"
 SAFETY_PANEL = "Safety levers"
 
+
+def _kinds_starting(incomplete: str) -> list[str]:
+    from dlqctl.core.filters import KINDS  # only when TAB asks: --help stays light
+
+    return [kind for kind in KINDS if kind.startswith(incomplete)]
+
+
 # -- AWS ---------------------------------------------------------------------------------
 Region = Annotated[
     str | None,
@@ -153,6 +160,16 @@ MessageIdsFrom = Annotated[
         rich_help_panel=FILTER_PANEL,
     ),
 ]
+Kinds = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--kind",
+        help="Only messages of this DLQ kind (repeatable): sqs-redrive-policy, lambda-async, "
+        "lambda-destination, eventbridge-rule, scheduler, sns-subscription, unknown.",
+        rich_help_panel=FILTER_PANEL,
+        autocompletion=_kinds_starting,
+    ),
+]
 MaxScan = Annotated[
     int | None,
     typer.Option(
@@ -216,7 +233,8 @@ JournalPath = Annotated[
 To = Annotated[
     str | None,
     typer.Option(
-        help="Target queue (redrive: default each message's source queue, else the DLQ's only source; replay: required).",
+        help="Target queue, function or topic ARN (redrive: default where each message came "
+        "from, else the DLQ's only source; replay: required).",
         rich_help_panel=SAFETY_PANEL,
         autocompletion=complete_queue,
     ),

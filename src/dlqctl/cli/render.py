@@ -225,7 +225,7 @@ def queues_table(queues: list[QueueInfo], *, all_queues: bool) -> RenderableType
             str(q.in_flight),
             str(q.delayed),
             format_duration(q.oldest_age_s),
-            ", ".join(q.sources) or "-",
+            ", ".join(q.sources) or (q.kind if q.kind and q.kind != "unknown" else "-"),
             format_duration(q.retention_s),
         )
     return rows.view()
@@ -292,7 +292,12 @@ def inspect_view(report: InspectReport) -> RenderableType:
             f"{queue_name_from_arn(s.source_queue_arn) if s.source_queue_arn else 'unknown'} ×{s.count}"
             for s in report.sources
         )
-        parts.append(Text(f"receive counts: {spread}\nsource queues: {sources}"))
+        queued = any(k.kind in _SQS_KINDS for k in report.kinds) or not report.kinds
+        parts.append(
+            Text(f"receive counts: {spread}" + (f"\nsource queues: {sources}" if queued else ""))
+        )
+    if any(k.kind not in _SQS_KINDS for k in report.kinds):
+        parts.append(_kinds_table(report))
     if report.estimate is not None:
         parts.append(_estimate_table(report.estimate))
     if report.expiring_within_24h:
@@ -303,6 +308,30 @@ def inspect_view(report: InspectReport) -> RenderableType:
             )
         )
     return Group(*parts)
+
+
+# Kinds whose messages came from a queue: the source-queue line says all there is.
+_SQS_KINDS = ("sqs-redrive-policy", "unknown")
+
+
+def _kinds_table(report: InspectReport) -> RenderableType:
+    rows = Rows(
+        Column("Kind"), Column("Original target"), Column("Count", "right"), title="By kind"
+    )
+    for row in report.kinds:
+        rows.add(row.kind, row.original_target or "-", str(row.count))
+    return rows.view()
+
+
+def target_name(message: DlqMessage) -> str:
+    """Where the message failed, short: a queue's or function's name, or a target's."""
+    target = message.original_target or message.source_queue_arn
+    name = (
+        (target.split(":function:")[-1] if ":function:" in target else target.split(":")[-1])
+        if target
+        else "-"
+    )
+    return name if message.kind in _SQS_KINDS else f"{message.kind}: {name}"
 
 
 def _estimate_table(estimate: Estimate) -> RenderableType:
@@ -356,7 +385,7 @@ def peek_view(result: PeekResult, *, with_body: bool, wide: bool = False) -> Ren
         Column("Age", "right"),
         Column("Recv", "right"),
         Column("Error type"),
-        Column("Source"),
+        Column("From"),
         Column("Size", "right"),
     ]
     if with_body:
@@ -368,7 +397,7 @@ def peek_view(result: PeekResult, *, with_body: bool, wide: bool = False) -> Ren
             format_duration(m.age_s),
             str(m.receive_count),
             f"{m.error_type} ({m.error_source})",
-            queue_name_from_arn(m.source_queue_arn) if m.source_queue_arn else "-",
+            target_name(m),
             size(m.body_bytes),
         ]
         if with_body:
@@ -502,9 +531,10 @@ def _outcome_summary(report: RedriveReport) -> Text:
         text.append(
             f"\ncanary: {report.canary.detail}", style="green" if report.canary.passed else "red"
         )
-    if report.came_back or report.holds_lost:
+    if report.came_back or report.holds_lost or report.failed_again:
         text.append(
-            f"\ncame back to the DLQ {report.came_back} · holds lost {report.holds_lost}",
+            f"\ncame back to the DLQ {report.came_back} · failed again {report.failed_again} · "
+            f"holds lost {report.holds_lost}",
             style="yellow",
         )
     if report.stopped_because:

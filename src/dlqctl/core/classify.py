@@ -1,14 +1,19 @@
 """Why did a message fail? The error-type resolution chain, first hit wins (design §2).
 
 1. a message attribute (default `ErrorType`);
-2. the failure ledger (FAILED items carry the type; INFLIGHT past the worker timeout
+2. the error data of the service that gave up on the message (core/kinds.py): Lambda's
+   ErrorMessage/ErrorCode, a destination record's responsePayload.errorType (else
+   functionError, else condition), EventBridge's and Scheduler's ERROR_CODE (else
+   EXHAUSTED_RETRY_CONDITION);
+3. the failure ledger (FAILED items carry the type; INFLIGHT past the worker timeout
    reads as `Timeout`);
-3. config rules: JMESPath over the JSON body;
-4. `Unknown`.
+4. config rules: JMESPath over the JSON body;
+5. `Unknown`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,8 +25,10 @@ from jmespath.parser import ParsedResult
 from dlqctl.aws.ledger import LedgerGateway
 from dlqctl.config import ErrorTypeRule
 from dlqctl.core.jmes import Unevaluable, compile_expression, search_truthy
+from dlqctl.core.kinds import UNREAD, KindOverride, Reading, read
 from dlqctl.core.messages import Received
-from dlqctl.models import ErrorSource
+from dlqctl.core.powertools import PowertoolsLedger
+from dlqctl.models import ErrorSource, PredictedOutcome
 from dlqctl.pipeline import spec
 
 UNKNOWN = "Unknown"
@@ -35,6 +42,10 @@ class Classification:
     ledger_status: str | None = None
     # Why a config rule could not be evaluated on this body, when no rule matched.
     unevaluated: str | None = None
+    # The message's kind, original target and what resending it takes (core/kinds.py).
+    reading: Reading = UNREAD
+    # What the function will do with a copy, from a Powertools ledger (core/powertools.py).
+    predicted: PredictedOutcome | None = None
 
 
 class Classifier:
@@ -45,9 +56,13 @@ class Classifier:
         rules: Sequence[ErrorTypeRule] = (),
         ledger: LedgerGateway | None = None,
         worker_timeout_s: float = spec.WORKER_TIMEOUT_S,
+        kind: KindOverride | None = None,
+        powertools: PowertoolsLedger | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.attribute = attribute
+        self.kind = kind
+        self.powertools = powertools
         self.ledger = ledger
         self.worker_timeout_s = worker_timeout_s
         self.clock = clock
@@ -59,7 +74,16 @@ class Classifier:
         """Classify a batch; the ledger is read once for the whole batch."""
         items = self.ledger.get_many(m.key for m in messages) if self.ledger else {}
         now = self.clock()
-        return [self._resolve(m, items.get(m.key), now) for m in messages]
+        found = [self._resolve(m, items.get(m.key), now) for m in messages]
+        if self.powertools is None:
+            return found
+        # A Powertools table holds no error types (a failed run deletes its record): it
+        # says what the function will do with each copy.
+        verdicts = self.powertools.verdicts(messages)
+        return [
+            dataclasses.replace(c, ledger_status=v.status, predicted=v.predicted)
+            for c, v in zip(found, verdicts, strict=True)
+        ]
 
     def _resolve(
         self, message: Received, item: dict[str, Any] | None, now: float
@@ -67,23 +91,26 @@ class Classifier:
         if item is not None and _expired(item, now):
             item = None  # TTL deletes lazily (and moto never does): an expired item is gone
         status = str(item[spec.LEDGER_STATUS]) if item else None
+        reading = read(message, self.kind)
 
         from_attribute = message.message_attributes.get(self.attribute, {}).get("StringValue")
         if from_attribute:
-            return Classification(str(from_attribute), "attribute", status)
+            return Classification(str(from_attribute), "attribute", status, reading=reading)
+        if reading.error_type and reading.error_source:
+            return Classification(reading.error_type, reading.error_source, status, reading=reading)
         if item is not None:
             from_ledger = self._from_ledger(item, now)
             if from_ledger:
-                return Classification(from_ledger, "ledger", status)
+                return Classification(from_ledger, "ledger", status, reading=reading)
         unevaluated = None
         if message.encoding == "json":
             for expression, rule in self._rules:
                 try:
                     if search_truthy(expression, message.body):
-                        return Classification(rule.error_type, "rule", status)
+                        return Classification(rule.error_type, "rule", status, reading=reading)
                 except Unevaluable as exc:  # this rule does not match; the next may
                     unevaluated = unevaluated or f"rule {rule.when!r}: {exc.reason}"
-        return Classification(UNKNOWN, "none", status, unevaluated)
+        return Classification(UNKNOWN, "none", status, unevaluated, reading)
 
     def _from_ledger(self, item: dict[str, Any], now: float) -> str | None:
         status = item.get(spec.LEDGER_STATUS)

@@ -44,20 +44,12 @@ def make_copy(
     fifo: bool,
     deduplication_id: str,
     delay_s: int = 0,
+    leave_out: frozenset[str] = frozenset(),
 ) -> Copy:
-    """The copy of `raw` for a target whose MaximumMessageSize is `max_size`."""
+    """The copy of `raw` for a target whose MaximumMessageSize is `max_size`, without
+    the attributes in `leave_out` (those the DLQ's service added)."""
     system = raw.get("Attributes", {})
-    attributes = {
-        name: _copy_attribute(value)
-        for name, value in raw.get("MessageAttributes", {}).items()
-        if name != REDRIVE_COUNT_ATTRIBUTE
-    }
-    plain_size = message_size({"Body": raw["Body"], "MessageAttributes": attributes})
-    counter = {"DataType": "Number", "StringValue": str(redrive_count(raw) + 1)}
-    counted_size = plain_size + _attribute_size(REDRIVE_COUNT_ATTRIBUTE, counter)
-    counted = len(attributes) < MAX_MESSAGE_ATTRIBUTES and counted_size <= max_size
-    if counted:
-        attributes[REDRIVE_COUNT_ATTRIBUTE] = counter
+    attributes, counted, size = counted_attributes(raw, raw["Body"], max_size, leave_out)
     entry: dict[str, Any] = {"MessageBody": raw["Body"]}
     if attributes:
         entry["MessageAttributes"] = attributes
@@ -72,7 +64,26 @@ def make_copy(
         entry["MessageDeduplicationId"] = deduplication_id[:MAX_DEDUPLICATION_ID]
     elif delay_s:
         entry["DelaySeconds"] = delay_s
-    return Copy(entry, counted_size if counted else plain_size, counted)
+    return Copy(entry, size, counted)
+
+
+def counted_attributes(
+    raw: RawMessage, body: str, max_size: int, leave_out: frozenset[str] = frozenset()
+) -> tuple[dict[str, Any], bool, int]:
+    """The copy's message attributes (SQS's and SNS's shape), with the redrive counter
+    where it fits; whether it does; and the copy's size with `body`."""
+    attributes = {
+        name: _copy_attribute(value)
+        for name, value in raw.get("MessageAttributes", {}).items()
+        if name != REDRIVE_COUNT_ATTRIBUTE and name not in leave_out
+    }
+    plain_size = message_size({"Body": body, "MessageAttributes": attributes})
+    counter = {"DataType": "Number", "StringValue": str(redrive_count(raw) + 1)}
+    counted_size = plain_size + _attribute_size(REDRIVE_COUNT_ATTRIBUTE, counter)
+    counted = len(attributes) < MAX_MESSAGE_ATTRIBUTES and counted_size <= max_size
+    if counted:
+        attributes[REDRIVE_COUNT_ATTRIBUTE] = counter
+    return attributes, counted, counted_size if counted else plain_size
 
 
 def message_size(raw: RawMessage) -> int:

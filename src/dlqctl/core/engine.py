@@ -109,6 +109,7 @@ class Tally:
     failed: list[FailedEntry] = field(default_factory=list)
     possible_duplicates: int = 0
     came_back: int = 0
+    failed_again: int = 0  # the target took the copy and failed on it (sync invoke)
     holds_lost: int = 0
 
 
@@ -521,8 +522,9 @@ class Engine:
         self.tally.failed.extend(outcome.failed)
         self.tally.possible_duplicates += outcome.possible_duplicates
         for failure in outcome.failed:
-            if failure.stage == "send":
+            if failure.stage in ("send", "failed-again"):
                 self._break(by_entry_group(batch, failure.message_id))
+            self.tally.failed_again += failure.stage == "failed-again"
         if self.journal:
             self._recorded.append(self.action.journal_fields(batch, outcome))
         if self.on_progress:

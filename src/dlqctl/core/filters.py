@@ -1,10 +1,11 @@
-"""Which messages a command acts on: error type, age window, body query, attributes."""
+"""Which messages a command acts on: error type, kind, age window, body query, attributes."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import get_args
 
 from jmespath.parser import ParsedResult
 
@@ -12,6 +13,9 @@ from dlqctl.core.durations import parse_duration
 from dlqctl.core.jmes import Unevaluable, compile_expression, search_truthy
 from dlqctl.core.messages import Received
 from dlqctl.errors import UsageError
+from dlqctl.models import DlqKind
+
+KINDS: tuple[DlqKind, ...] = get_args(DlqKind)
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,7 @@ class MessageFilter:
     query: str | None = None
     attributes: Mapping[str, str] = field(default_factory=dict)
     message_ids: frozenset[str] = frozenset()
+    kinds: frozenset[DlqKind] = frozenset()
     _compiled: ParsedResult | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -47,11 +52,8 @@ class MessageFilter:
             or self.query
             or self.attributes
             or self.message_ids
+            or self.kinds
         )
-
-    @property
-    def needs_error_type(self) -> bool:
-        return bool(self.error_types or self.exclude_error_types)
 
     def matches_message(self, message: Received) -> bool:
         """The conditions that need no error type, checked before any ledger read; the
@@ -79,7 +81,10 @@ class MessageFilter:
         except Unevaluable as exc:
             raise Unevaluable(f"--query: {exc.reason}") from None
 
-    def matches_error_type(self, error_type: str) -> bool:
+    def matches_error_type(self, error_type: str, kind: DlqKind = "unknown") -> bool:
+        """The conditions that need the classification: error type and kind."""
+        if self.kinds and kind not in self.kinds:
+            return False
         if self.error_types and error_type not in self.error_types:
             return False
         return error_type not in self.exclude_error_types
@@ -94,6 +99,7 @@ class MessageFilter:
             "query": self.query,
             "attributes": dict(self.attributes),
             "message_ids": sorted(self.message_ids),
+            "kinds": sorted(self.kinds),
         }
 
 
@@ -107,6 +113,7 @@ def build_filter(
     attributes: Iterable[str] = (),
     message_ids: Iterable[str] = (),
     message_ids_from: Path | None = None,
+    kinds: Iterable[str] = (),
 ) -> MessageFilter:
     """A MessageFilter from command-line text, with usage errors for bad input."""
     ids = {i.strip() for i in message_ids if i.strip()}
@@ -120,7 +127,15 @@ def build_filter(
         query=query,
         attributes=dict(_parse_attribute(text) for text in attributes),
         message_ids=frozenset(ids),
+        kinds=frozenset(_kind(text) for text in kinds),
     )
+
+
+def _kind(text: str) -> DlqKind:
+    for kind in KINDS:
+        if text == kind:
+            return kind
+    raise UsageError(f"invalid --kind {text!r}: use one of {', '.join(KINDS)}")
 
 
 def _read_ids(path: Path) -> set[str]:

@@ -9,6 +9,7 @@ makes no sense.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from dlqctl.aws.sqs import SQS_BATCH_MAX
 from dlqctl.core.filters import MessageFilter
@@ -58,6 +59,10 @@ class RedriveOptions:
     canary_wait_s: float | None = None
     stop_after_failures: int | None = None
     dry_run: bool = False
+    # A function is invoked again asynchronously (queued), or synchronously for a
+    # verdict per message; a topic or bus is published to only with `fan_out`.
+    invoke: Literal["async", "sync"] = "async"
+    fan_out: bool = False
 
     def check(self, message_filter: MessageFilter) -> None:
         """Usage errors (2) and refusals (4) that need no AWS call."""

@@ -29,6 +29,12 @@ CHANGE_DLQ = [
     "sqs:CancelMessageMoveTask",
 ]
 WRITE_TARGET = ["sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:SendMessage"]
+# The other targets a redrive sends to (core/targets.py); PublishBatch is authorized by
+# sns:Publish.
+INVOKE_FUNCTION = ["lambda:InvokeFunction"]
+PUBLISH_TOPIC = ["sns:Publish"]
+PUT_EVENTS = ["events:PutEvents"]
+FIND_FUNCTION = ["lambda:ListFunctions"]
 READ_LEDGER = ["dynamodb:BatchGetItem"]
 USE_KEY_READ = ["kms:Decrypt"]
 USE_KEY_WRITE = ["kms:Decrypt", "kms:GenerateDataKey"]
@@ -59,7 +65,10 @@ def operator_policy(
     ledger_table: str | None = None,
     key_arns: list[str] | None = None,
     read_only: bool = False,
+    find_function: bool = False,
 ) -> dict[str, Any]:
+    """`find_function`: the DLQ is a Lambda function's asynchronous-invocation DLQ that
+    the config does not name the function of, so dlqctl looks for it."""
     statements: list[dict[str, Any]] = [
         {"Sid": "ReadTheDlq", "Effect": "Allow", "Action": READ_DLQ, "Resource": [dlq_arn]},
         {
@@ -84,13 +93,15 @@ def operator_policy(
                 "Resource": [dlq_arn],
             }
         )
-        if target_arns:
+        statements += _target_statements(target_arns)
+        if find_function:
             statements.append(
                 {
-                    "Sid": "SendToTargets",
+                    "Sid": "FindTheFunction",
                     "Effect": "Allow",
-                    "Action": WRITE_TARGET,
-                    "Resource": sorted(set(target_arns)),
+                    "Action": FIND_FUNCTION,
+                    # ListFunctions takes no resource: AWS allows only "*"
+                    "Resource": "*",
                 }
             )
     if ledger_table:
@@ -114,6 +125,31 @@ def operator_policy(
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+def _target_statements(target_arns: list[str]) -> list[dict[str, Any]]:
+    """What sending to each target takes, by the target's service."""
+    grouped: dict[str, set[str]] = {}
+    for arn in target_arns:
+        service = arn.split(":")[2] if arn.startswith("arn:") else "sqs"
+        grouped.setdefault(service, set()).add(arn)
+    statements = []
+    for sid, service, actions in (
+        ("SendToTargets", "sqs", WRITE_TARGET),
+        ("InvokeTheFunctions", "lambda", INVOKE_FUNCTION),
+        ("PublishToTheTopics", "sns", PUBLISH_TOPIC),
+        ("PutOnTheBuses", "events", PUT_EVENTS),
+    ):
+        if grouped.get(service):
+            statements.append(
+                {
+                    "Sid": sid,
+                    "Effect": "Allow",
+                    "Action": actions,
+                    "Resource": sorted(grouped[service]),
+                }
+            )
+    return statements
+
+
 def policy_for(
     aws: AwsSession,
     dlq: str,
@@ -122,6 +158,7 @@ def policy_for(
     ledger_table: str | None,
     read_only: bool,
     lookup: bool,
+    find_function: bool = False,
 ) -> dict[str, Any]:
     """The operator policy for one DLQ. With `lookup`, the DLQ is described: its sources
     become the targets (unless given) and the queues' KMS keys are included; without,
@@ -138,8 +175,9 @@ def policy_for(
         dlq_arn = info.arn
         prefix = info.arn.rsplit(":", 1)[0]
         named = targets or [f"{prefix}:{name}" for name in info.sources]
-        described = [describe(*open_queue(aws, t), with_sources=False) for t in named]
-        target_arns = [t.arn for t in described]
+        queues = [t for t in named if not _is_other_service(t)]
+        described = [describe(*open_queue(aws, t), with_sources=False) for t in queues]
+        target_arns = [t.arn for t in described] + [t for t in named if _is_other_service(t)]
         keys = [k for q in [info, *described] if (k := key_arn(q.kms_key_id or "", q.arn))]
     return operator_policy(
         dlq_arn=dlq_arn,
@@ -147,4 +185,10 @@ def policy_for(
         ledger_table=ledger_table,
         key_arns=keys,
         read_only=read_only,
+        find_function=find_function,
     )
+
+
+def _is_other_service(target: str) -> bool:
+    """A function's, topic's or bus's ARN: not a queue to describe."""
+    return target.startswith("arn:") and target.split(":")[2] != "sqs"

@@ -10,10 +10,12 @@ from dlqctl.core.queue_ref import queue_name_from_arn
 from dlqctl.models import (
     AgeBucket,
     Coverage,
+    DlqKind,
     DlqMessage,
     ErrorSource,
     ErrorTypeSummary,
     InspectReport,
+    KindCount,
     QueueInfo,
     ReceiveCountSpread,
     SourceCount,
@@ -55,6 +57,7 @@ class InspectTally:
         self.receive_min: int | None = None
         self.receive_max: int | None = None
         self.sources = Counter[str | None]()
+        self.kinds = Counter[tuple[DlqKind, str | None]]()
         self.expiring = 0
         self.oldest: float | None = None
         self.newest: float | None = None
@@ -75,6 +78,7 @@ class InspectTally:
         self.receive_min = count if self.receive_min is None else min(self.receive_min, count)
         self.receive_max = count if self.receive_max is None else max(self.receive_max, count)
         self.sources[message.source_queue_arn] += 1
+        self.kinds[(message.kind, message.original_target)] += 1
         if self.retention_s - age < EXPIRY_WARNING_S:
             self.expiring += 1
         self.oldest = age if self.oldest is None else max(self.oldest, age)
@@ -120,6 +124,10 @@ class InspectTally:
             sources=[
                 SourceCount(source_queue_arn=arn, count=count)
                 for arn, count in self.sources.most_common()
+            ],
+            kinds=[
+                KindCount(kind=kind, original_target=target, count=count)
+                for (kind, target), count in self.kinds.most_common()
             ],
             expiring_within_24h=self.expiring,
             oldest_age_s=self.oldest,

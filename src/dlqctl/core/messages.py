@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dlqctl.core.idempotency import body_sha256, idempotency_key, payload_key
-from dlqctl.models import BodyEncoding, DlqMessage, ErrorSource, MessageAttribute
+from dlqctl.models import BodyEncoding, DlqKind, DlqMessage, ErrorSource, MessageAttribute
 
 RawMessage = dict[str, Any]
 
@@ -44,7 +44,12 @@ class Received:
         return dict(self.raw.get("MessageAttributes", {}))
 
     def to_message(
-        self, error_type: str, error_source: ErrorSource, ledger_status: str | None
+        self,
+        error_type: str,
+        error_source: ErrorSource,
+        ledger_status: str | None,
+        kind: DlqKind = "unknown",
+        original_target: str | None = None,
     ) -> DlqMessage:
         system = self.raw.get("Attributes", {})
         body_text = str(self.raw.get("Body", ""))
@@ -58,6 +63,8 @@ class Received:
             error_type=error_type,
             error_source=error_source,
             source_queue_arn=system.get("DeadLetterQueueSourceArn"),
+            kind=kind,
+            original_target=original_target,
             attributes=convert_attributes(self.raw.get("MessageAttributes", {})),
             body=self.body,
             body_encoding=self.encoding,

@@ -12,9 +12,9 @@ import dataclasses
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from tenacity import (
     RetryError,
@@ -26,6 +26,7 @@ from tenacity import (
 )
 
 from dlqctl.aws.sqs import BatchFailure, BatchResult, SqsGateway
+from dlqctl.aws.targets import FUNCTION_ERROR
 from dlqctl.errors import DlqctlError, TransientAwsError
 from dlqctl.models import FailedEntry
 
@@ -91,6 +92,12 @@ class RetryPolicy:
         )
 
 
+class Sink(Protocol):
+    """A target: a queue, a function, a topic or a bus (core/targets.py)."""
+
+    def send_batch(self, address: str, entries: Sequence[dict[str, Any]]) -> BatchResult: ...
+
+
 class Mover:
     def __init__(
         self,
@@ -104,15 +111,15 @@ class Mover:
         self.fifo = fifo
         self.retry = retry or RetryPolicy()
 
-    def move(self, target: SqsGateway, target_url: str, batch: list[Outgoing]) -> BatchOutcome:
-        outcome = self.send(target, target_url, batch)
+    def move(self, target: Sink, address: str, batch: list[Outgoing]) -> BatchOutcome:
+        outcome = self.send(target, address, batch)
         self.delete_sent(batch, outcome)
         return outcome
 
-    def send(self, target: SqsGateway, target_url: str, batch: list[Outgoing]) -> BatchOutcome:
+    def send(self, target: Sink, address: str, batch: list[Outgoing]) -> BatchOutcome:
         """The send half of `move`: its outcome is to be finished by `delete_sent`."""
         outcome = BatchOutcome()
-        self._send(target, target_url, {item.entry_id: item for item in batch}, outcome)
+        self._send(target, address, {item.entry_id: item for item in batch}, outcome)
         return outcome
 
     def delete_sent(self, batch: list[Outgoing], outcome: BatchOutcome) -> None:
@@ -124,7 +131,7 @@ class Mover:
             self.delete({i: by_id[i] for i in outcome.sent}, outcome)
 
     def _send(
-        self, target: SqsGateway, url: str, by_id: dict[str, Outgoing], outcome: BatchOutcome
+        self, target: Sink, url: str, by_id: dict[str, Outgoing], outcome: BatchOutcome
     ) -> None:
         pending = dict(by_id)
         ambiguous: Counter[str] = Counter()  # entry id -> attempts whose answer was lost
@@ -237,6 +244,15 @@ def _settle(
             continue
         pending.pop(failure.entry_id, None)
         reason = f"{failure.code}: {failure.message}".rstrip(": ")
+        if failure.code == FUNCTION_ERROR:  # the function ran and failed: it stays in the DLQ
+            outcome.failed.append(
+                FailedEntry(
+                    message_id=by_id[failure.entry_id].message_id,
+                    stage="failed-again",
+                    reason=failure.message,
+                )
+            )
+            continue
         if stage == "delete":
             reason = f"copied to the target but still in the source: {reason}"
             outcome.possible_duplicates += 1

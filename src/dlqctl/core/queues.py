@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
@@ -11,7 +12,7 @@ from dlqctl.aws.session import AwsSession
 from dlqctl.aws.sqs import SqsGateway
 from dlqctl.core.queue_ref import parse_queue_ref, queue_name_from_arn
 from dlqctl.errors import DlqctlError, QueueNotFoundError
-from dlqctl.models import QueueInfo, QueueRef, RedrivePolicy
+from dlqctl.models import DlqKind, QueueInfo, QueueRef, RedrivePolicy
 
 
 def open_queue(aws: AwsSession, queue: str | QueueRef) -> tuple[SqsGateway, str]:
@@ -75,12 +76,22 @@ def queue_info(
     )
 
 
-def list_queues(aws: AwsSession, *, dlqs_only: bool, prefix: str | None = None) -> list[QueueInfo]:
-    """Every queue (or only those some queue redrives to), deepest first.
+def list_queues(
+    aws: AwsSession,
+    *,
+    dlqs_only: bool,
+    prefix: str | None = None,
+    named: Mapping[str, DlqKind] | None = None,
+) -> list[QueueInfo]:
+    """Every queue (or only the DLQs), deepest first.
 
-    Sources come from each queue's own RedrivePolicy, so one GetQueueAttributes per queue
-    answers both "is it a DLQ" and "who feeds it".
+    A DLQ is a queue some queue redrives to (its sources come from each queue's own
+    RedrivePolicy, so one GetQueueAttributes per queue answers both "is it a DLQ" and
+    "who feeds it"), a queue `named` as a DLQ of the given kind (the pipeline's config),
+    or a queue named like one (`-dlq`, `DeadLetterQueue`): Lambda, EventBridge and SNS
+    name their DLQs in their own settings, which no queue attribute shows.
     """
+    named = named or {}
     sqs = aws.sqs()
     described: dict[str, tuple[str, dict[str, str]]] = {}
     # Every queue is read, not just the prefix's: a DLQ is known by its sources' policies.
@@ -97,14 +108,27 @@ def list_queues(aws: AwsSession, *, dlqs_only: bool, prefix: str | None = None) 
         if policy is not None:
             sources_of[policy.dead_letter_target_arn].append(queue_name_from_arn(arn))
 
-    infos = [
-        queue_info(url, attributes, sources_of.get(arn, []))
-        for arn, (url, attributes) in described.items()
-        if (not dlqs_only or arn in sources_of)
-        and (prefix is None or queue_name_from_arn(arn).startswith(prefix))
-    ]
+    infos = []
+    for arn, (url, attributes) in described.items():
+        info = queue_info(url, attributes, sources_of.get(arn, []))
+        kind = _kind_of(info, named)
+        if (not dlqs_only or kind is not None) and (prefix is None or info.name.startswith(prefix)):
+            infos.append(info.model_copy(update={"kind": kind}))
     _add_oldest_ages(aws, infos)
     return sorted(infos, key=lambda q: (-q.depth, q.name))
+
+
+# How DLQs are commonly named: CDK's and SAM's defaults, and the usual `-dlq` suffix.
+_DLQ_NAME = re.compile(r"dlq|dead-?_?letter", re.IGNORECASE)
+
+
+def _kind_of(info: QueueInfo, named: Mapping[str, DlqKind]) -> DlqKind | None:
+    """What feeds the queue as far as a listing can tell; None: not a DLQ."""
+    if info.sources:
+        return "sqs-redrive-policy"
+    if info.name in named:
+        return named[info.name]
+    return "unknown" if _DLQ_NAME.search(info.name) else None
 
 
 def _add_oldest_ages(aws: AwsSession, infos: list[QueueInfo]) -> None:

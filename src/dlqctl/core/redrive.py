@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlqctl.core.classify import TIMEOUT
-from dlqctl.core.copy import make_copy, redrive_count
+from dlqctl.core.copy import redrive_count
 from dlqctl.core.engine import Engine, Pace, Work, stop_reason
 from dlqctl.core.feed import FileFeed, QueueFeed
 from dlqctl.core.filters import MessageFilter
@@ -29,10 +29,11 @@ from dlqctl.core.moving import BatchOutcome, Mover, Outgoing
 from dlqctl.core.outcome import all_refused, journal_outcome, refused_error
 from dlqctl.core.pacing import TokenBucket
 from dlqctl.core.plan import PlanTally
+from dlqctl.core.resend import entry_for
 from dlqctl.core.returns import ReturnDetector
 from dlqctl.core.scan import ProgressCallback
 from dlqctl.core.select import Selected, SelectionNotes
-from dlqctl.core.targets import Target, TargetResolver
+from dlqctl.core.targets import Refused, Target, TargetResolver
 from dlqctl.core.wording import counted
 from dlqctl.errors import DlqctlError, RefusedError, UsageError
 from dlqctl.models import (
@@ -61,9 +62,10 @@ _OUTCOMES: dict[str | None, PredictedOutcome] = {
 
 def return_time_s(target: Target, batching_window_s: int) -> float | None:
     """How long a failed copy takes to come back to the DLQ: every allowed receive
-    waits out the visibility timeout. None when the target has no redrive policy."""
-    policy = target.info.redrive_policy
-    if policy is None:
+    waits out the visibility timeout. None when the target is not a queue with a
+    redrive policy."""
+    policy = target.info.redrive_policy if target.info else None
+    if target.info is None or policy is None:
         return None
     return policy.max_receive_count * target.info.visibility_timeout_s + batching_window_s
 
@@ -96,51 +98,60 @@ class CopyAction:
         self.targets: dict[str, Target] = {}
         self.uncounted = 0
         self.young = 0
+        self.undelayed = 0
         self._entry_ids = itertools.count()
 
     def prepare(self, selected: Selected, handle: str) -> Work | str:
         message, raw = selected.message, selected.raw
-        target = self.resolver.for_message(message.source_queue_arn)
-        if target.info.arn not in self.targets:
+        try:
+            target = self.resolver.for_message(message.source_queue_arn, selected.reading)
+        except Refused as exc:
+            return exc.reason
+        if target.key not in self.targets:
             self.on_new_target(target)
-            self.targets[target.info.arn] = target
+            self.targets[target.key] = target
         count = redrive_count(raw)
         limit = self.options.max_redrives
         if limit is not None and count >= limit:
             return f"already redriven {count} times (--max-redrives {limit})"
         jitter = int(self.options.jitter_s)
-        copy = make_copy(
+        copy = entry_for(
+            target,
             raw,
-            max_size=target.info.max_message_size,
+            selected.reading,
+            as_is=self.resolver.explicit is not None,
             fifo=self.fifo,
             # Fresh per run and stable across its retries: a retried send is deduplicated,
             # while the message's old deduplication id could make SQS drop the copy.
             deduplication_id=f"dlqctl-{self.run_id}-{message.message_id}",
-            delay_s=self.rng.randint(0, jitter) if jitter and not self.fifo else 0,
+            delay_s=self.rng.randint(0, jitter) if jitter and target.delays else 0,
+            invoke=self.options.invoke,
         )
-        if copy.size > target.info.max_message_size:
-            return (
-                f"{copy.size} bytes exceed {target.info.name}'s MaximumMessageSize "
-                f"({target.info.max_message_size})"
-            )
+        if isinstance(copy, str):
+            return copy
+        if copy.size > target.max_size:
+            what = "MaximumMessageSize" if target.info else "largest accepted copy"
+            return f"{copy.size} bytes exceed {target.name}'s {what} ({target.max_size})"
         self.uncounted += not copy.counted
-        self.young += message.age_s < target.info.visibility_timeout_s
+        self.undelayed += bool(jitter) and not target.delays and not self.fifo
+        if target.info is not None:
+            self.young += message.age_s < target.info.visibility_timeout_s
         group = raw.get("Attributes", {}).get("MessageGroupId") if self.fifo else None
         outgoing = Outgoing(
             f"e{next(self._entry_ids)}", message.message_id, handle, copy.entry, group
         )
-        return Work(selected, outgoing, target.info.arn, copy.size, message.idempotency_key)
+        return Work(selected, outgoing, target.key, copy.size, message.idempotency_key)
 
     def payload_limit(self, work: Work) -> int:
-        return self.targets[work.target_key].info.max_message_size
+        return self.targets[work.target_key].batch_size_limit
 
     def move(self, batch: list[Work]) -> BatchOutcome:
         target = self.targets[batch[0].target_key]
-        return self.mover.move(target.sqs, target.info.url, [w.outgoing for w in batch])
+        return self.mover.move(target.sink, target.address, [w.outgoing for w in batch])
 
     def send(self, batch: list[Work]) -> BatchOutcome:
         target = self.targets[batch[0].target_key]
-        return self.mover.send(target.sqs, target.info.url, [w.outgoing for w in batch])
+        return self.mover.send(target.sink, target.address, [w.outgoing for w in batch])
 
     def finish(self, batch: list[Work], outcome: BatchOutcome) -> None:
         self.mover.delete_sent([w.outgoing for w in batch], outcome)
@@ -167,9 +178,16 @@ class CopyAction:
         warnings = []
         if self.uncounted:
             warnings.append(
-                f"{self.uncounted} copies went without dlqctl's redrive counter (10 "
-                "attributes already, or no room under the target's MaximumMessageSize): "
-                "--max-redrives cannot protect them"
+                f"{counted(self.uncounted, 'copy', 'copies')} went without dlqctl's redrive "
+                "counter (10 "
+                "attributes already, no room under the target's size limit, or a target "
+                "that takes no attributes: a function or a bus): --max-redrives cannot "
+                "protect them"
+            )
+        if self.undelayed:
+            warnings.append(
+                f"{counted(self.undelayed, 'copy', 'copies')} went to a function, topic or bus, "
+                "which has no per-message delay: --jitter did not spread them"
             )
         if self.young:
             warnings.append(
@@ -301,7 +319,8 @@ class Redrive:
                     FailedEntry(message_id=chosen.message.message_id, stage="refused", reason=work)
                 )
                 continue
-            message = planned_message(work, predict(chosen.message) if ledger else None)
+            predicted = chosen.predicted or (predict(chosen.message) if ledger else None)
+            message = planned_message(work, predicted)
             tally.add(message)
             if on_planned is None:
                 planned.append(message)
@@ -361,7 +380,7 @@ class Redrive:
             self.journal.start(
                 self.origin.kind,
                 source=self.origin.label,
-                target=[known.info.arn] if known else [],
+                target=[known.key] if known else [],
                 filters=self.message_filter.describe(),
                 options=dict(vars(self.options)),
                 max_messages=self.options.max_messages,
@@ -446,11 +465,19 @@ class Redrive:
 
     def _check_canary_wait(self, target: Target) -> None:
         """The canary must wait as long as a failed copy takes to come back."""
+        if target.service == "lambda" and self.options.invoke == "sync":
+            # Each synchronous invoke answers with the function's verdict: the canary's
+            # outcome is known when its invokes return.
+            self.canary_wait_s = self.canary_wait_s or 0.0
+            return
         needed = return_time_s(target, self.batching_window_s)
         if needed is None:
             self._canary_note = (
-                f"{target.info.name} has no redrive policy: a failed canary never comes back "
+                f"{target.name} has no redrive policy: a failed canary never comes back "
                 "to the DLQ, so only the ledger (if any) can fail it"
+                if target.info is not None
+                else f"a copy that fails in {target.name} reaches the DLQ only after the "
+                "service's own retries: only the ledger (if any) can fail the canary in time"
             )
             if self.canary_wait_s is None:
                 self.canary_wait_s = CANARY_WAIT_WITHOUT_POLICY_S
@@ -460,7 +487,7 @@ class Redrive:
             raise RefusedError(
                 f"--canary-wait {explicit:g}s is shorter than a failed copy needs to come back "
                 f"to the DLQ ({needed:g}s: maxReceiveCount × VisibilityTimeout of "
-                f"{target.info.name}): wait longer, or add --force to accept a canary that "
+                f"{target.name}): wait longer, or add --force to accept a canary that "
                 "cannot fail without a ledger"
             )
         self.canary_wait_s = max(self.canary_wait_s or 0.0, explicit or needed)
@@ -489,7 +516,7 @@ class Redrive:
                 break  # the ledger has decided: no need to wait out the rest
         returns = detector.check(ids, keys)
         came_back = returns.came_back + engine.tally.came_back
-        failures = max(came_back, returns.failed_in_ledger)
+        failures = max(came_back, returns.failed_in_ledger) + engine.tally.failed_again
         completed = returns.completed_in_ledger
         passed = (
             failures == 0
@@ -505,6 +532,8 @@ class Redrive:
             detail = f"{failures} of {size} canaries failed again"
         elif not passed:
             detail = f"only {completed} of {size} canaries reached COMPLETED in the ledger"
+        elif wait_s == 0 and self.options.invoke == "sync":
+            detail = f"the function took all {size} canaries (its own verdict)"
         else:
             detail = f"none of {size} canaries came back"
         return CanaryResult(
@@ -537,6 +566,7 @@ class Redrive:
                     int(state["ledger_failures"]), returns.failed_in_ledger
                 )
             failures = max(engine.tally.came_back, int(state["ledger_failures"]))
+            failures += engine.tally.failed_again
             if failures >= threshold:
                 return f"circuit breaker: {failures} redriven messages failed again"
             return None
@@ -570,6 +600,11 @@ class Redrive:
                 f"{queue.release_failed} messages could not be released at the end: they "
                 f"become visible again when their hold lapses (at most {queue.hold_s}s)"
             )
+        if tally.failed_again:
+            warnings.append(
+                f"{tally.failed_again} invokes failed again (the function's verdict): those "
+                "messages stayed in the DLQ"
+            )
         if tally.holds_lost:
             warnings.append(
                 f"{tally.holds_lost} holds lapsed during the run: those messages were not "
@@ -593,6 +628,7 @@ class Redrive:
             interrupted=stop.is_set() or stopped in ("interrupted", "terminated"),
             canary=canary,
             came_back=tally.came_back,
+            failed_again=tally.failed_again,
             holds_lost=tally.holds_lost,
             warnings=warnings,
         )
@@ -615,6 +651,7 @@ def _summary(report: RedriveReport) -> dict[str, Any]:
         "failed": len(report.failed),
         "possible_duplicates": report.possible_duplicates,
         "came_back": report.came_back,
+        "failed_again": report.failed_again,
         "holds_lost": report.holds_lost,
         "stopped_because": report.stopped_because,
     }

@@ -14,9 +14,10 @@ from dlqctl.aws.sqs import RawMessage
 from dlqctl.core.classify import Classifier
 from dlqctl.core.filters import MessageFilter
 from dlqctl.core.jmes import Unevaluable
+from dlqctl.core.kinds import UNREAD, Reading
 from dlqctl.core.messages import Received, receive
 from dlqctl.core.wording import counted
-from dlqctl.models import ArchiveReport, Coverage, DlqMessage, RedriveReport
+from dlqctl.models import ArchiveReport, Coverage, DlqMessage, PredictedOutcome, RedriveReport
 
 RunReport = TypeVar("RunReport", RedriveReport, ArchiveReport)
 
@@ -27,6 +28,8 @@ class Selected:
 
     message: DlqMessage
     raw: RawMessage
+    reading: Reading = UNREAD
+    predicted: PredictedOutcome | None = None  # from a Powertools ledger
 
 
 class SelectionNotes:
@@ -131,7 +134,10 @@ def _classified(
     for message, found in zip(batch, classifier.classify(batch), strict=True):
         if found.unevaluated:
             notes.could_not_evaluate(found.unevaluated)
-        if message_filter.matches_error_type(found.error_type):
-            shown = message.to_message(found.error_type, found.source, found.ledger_status)
+        if message_filter.matches_error_type(found.error_type, found.reading.kind):
+            reading = found.reading
+            shown = message.to_message(
+                found.error_type, found.source, found.ledger_status, reading.kind, reading.target
+            )
             notes.selected(shown)
-            yield Selected(shown, message.raw)
+            yield Selected(shown, message.raw, reading, found.predicted)

@@ -1,43 +1,108 @@
-"""Where a redrive sends each message, and the checks that must pass before it does."""
+"""Where a redrive sends each message, and the checks that must pass before it does.
+
+An SQS DLQ's messages go back to their source queue. The other kinds go back to what
+they failed to reach (docs/dlq-kinds.md): a Lambda function (invoked again), the queue,
+function or topic an EventBridge rule or schedule targets, and, only when the person
+accepts that every subscriber or rule receives the copy (`--fan-out`), an SNS topic or
+an event bus.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from dlqctl.aws.session import AwsSession
-from dlqctl.aws.sqs import SqsGateway
+from dlqctl.aws.targets import EventsGateway, LambdaGateway, SnsGateway
+from dlqctl.core.kinds import Reading
+from dlqctl.core.moving import Sink
 from dlqctl.core.queues import describe, open_queue
 from dlqctl.core.scan import in_flight_room
 from dlqctl.errors import RefusedError, UsageError
 from dlqctl.models import QueueInfo
 
+TargetService = Literal["sqs", "lambda", "sns", "events"]
+
+# What one copy may weigh (AWS's quotas): Lambda takes 1 MB asynchronously and 6 MB
+# synchronously; SNS and EventBridge take 256 KB, a whole batch included.
+LAMBDA_ASYNC_MAX = 1_048_576
+LAMBDA_SYNC_MAX = 6_291_456
+SNS_MAX = 262_144
+EVENTS_MAX = 262_144
+
 
 @dataclass(frozen=True)
 class Target:
-    sqs: SqsGateway
-    info: QueueInfo
+    """Where copies go: `key` (an ARN) names it in reports, the journal and batches."""
+
+    key: str
+    name: str
+    service: TargetService
+    sink: Sink
+    address: str  # the queue's URL, the function's or topic's ARN, the bus's name
+    max_size: int  # bytes one copy may weigh
+    batch_size_limit: int  # bytes one batch may weigh
+    info: QueueInfo | None = None  # an SQS target's settings
+
+    @property
+    def delays(self) -> bool:
+        """Whether a copy can be delayed (SQS's DelaySeconds; not on FIFO)."""
+        return self.info is not None and not self.info.fifo
+
+
+class Refused(Exception):
+    """This message cannot be sent where it came from; it stays in the DLQ."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class TargetResolver:
-    """Explicit --to, else the message's DeadLetterQueueSourceArn, else the DLQ's only source.
+    """Explicit --to, else where the message's kind says it came from, else the DLQ's
+    only source. Without a DLQ (a replay from a file) the target must be explicit.
 
-    Without a DLQ (a replay from a file) the target must be explicit.
+    `fan_out`: the person accepts publishing to a topic or bus whose every subscriber
+    (or matching rule) receives the copy, not only the one that failed. `invoke`: how a
+    function is invoked again ("async": queued, "sync": with its verdict per message).
     """
 
-    def __init__(self, aws: AwsSession, dlq: QueueInfo | None, explicit: str | None) -> None:
+    def __init__(
+        self,
+        aws: AwsSession,
+        dlq: QueueInfo | None,
+        explicit: str | None,
+        *,
+        fan_out: bool = False,
+        invoke: Literal["async", "sync"] = "async",
+    ) -> None:
         self.aws = aws
         self.dlq = dlq
         self.explicit = explicit
+        self.fan_out = fan_out
+        self.invoke = invoke
         self._cache: dict[str, Target] = {}
+        self._dlq_function: str | None = None
 
-    def for_message(self, source_arn: str | None) -> Target:
-        queue = self.explicit or source_arn or self._only_source()
-        if queue not in self._cache:
-            sqs, url = open_queue(self.aws, queue)
-            target = Target(sqs, describe(sqs, url, with_sources=False))
-            preflight(self.dlq, target.info)
-            self._cache[queue] = target
-        return self._cache[queue]
+    def for_message(self, source_arn: str | None, reading: Reading | None = None) -> Target:
+        """The message's target; raises Refused when this message cannot go anywhere."""
+        if self.explicit:
+            return self._target(self.explicit, kind_target=False)
+        if reading is not None and reading.refused:
+            raise Refused(reading.refused)
+        kind = reading.kind if reading else "unknown"
+        if kind in ("sqs-redrive-policy", "unknown"):
+            return self._queue(source_arn or self._only_source(), check_policy=True)
+        assert reading is not None
+        if kind == "lambda-async":
+            return self._target(reading.target or self._function_of_dlq(), kind_target=True)
+        if kind == "lambda-destination":
+            if not reading.target:
+                raise Refused("the record names no function (requestContext.functionArn)")
+            return self._target(reading.target, kind_target=True)
+        if kind in ("eventbridge-rule", "scheduler"):
+            return self._rule_target(reading)
+        return self._topic(reading)  # sns-subscription
 
     def default(self) -> Target | None:
         """The target every message goes to when it is known before any is seen: --to,
@@ -45,6 +110,135 @@ class TargetResolver:
         if self.explicit or (self.dlq is not None and len(self.dlq.sources) == 1):
             return self.for_message(None)
         return None
+
+    # -- by kind -----------------------------------------------------------------------
+
+    def _rule_target(self, reading: Reading) -> Target:
+        what = "rule" if reading.kind == "eventbridge-rule" else "schedule"
+        target = reading.target
+        if not target:
+            raise Refused(f"the message does not name its {what}'s target (TARGET_ARN)")
+        if _service_of(target) in ("lambda", "sqs", "sns"):
+            return self._target(target, kind_target=True)
+        if reading.kind == "scheduler":
+            raise Refused(
+                f"the schedule's target {target} is not a function, queue or topic: "
+                "dlqctl cannot invoke it; pass --to QUEUE to keep the payloads elsewhere"
+            )
+        bus = _bus_of(reading.rule)
+        if not self.fan_out:
+            raise Refused(
+                f"the rule's target {target} is not a function, queue or topic: add "
+                f"--fan-out to put the event on bus {bus} again (every rule that matches "
+                "it receives it), or --to QUEUE"
+            )
+        return self._bus(bus, reading.rule or "")
+
+    def _topic(self, reading: Reading) -> Target:
+        topic = reading.target
+        if not topic:
+            raise Refused(
+                "the message is not an SNS envelope (raw delivery?): set original_target "
+                "to the topic in the pipeline's config, or pass --to QUEUE"
+            )
+        if not self.fan_out:
+            raise Refused(
+                f"publishing to {topic} again reaches every subscription, not only the one "
+                "that failed: add --fan-out to accept that, or --to QUEUE for one queue"
+            )
+        return self._target(topic, kind_target=True)
+
+    def _function_of_dlq(self) -> str:
+        """The function whose asynchronous invocations fail into this DLQ (its
+        DeadLetterConfig), when the pipeline's config does not name it."""
+        if self._dlq_function is None:
+            assert self.dlq is not None
+            found = self.aws_lambda().functions_with_dlq(self.dlq.arn)
+            if len(found) != 1:
+                which = (
+                    "no function names it as its DLQ"
+                    if not found
+                    else f"{', '.join(found)} all name it as their DLQ"
+                )
+                raise RefusedError(
+                    f"cannot tell which function {self.dlq.name}'s messages failed in: "
+                    f"{which}; set original_target to the function's ARN in the pipeline's "
+                    "config, or pass --to FUNCTION_ARN"
+                )
+            self._dlq_function = found[0]
+        return self._dlq_function
+
+    # -- targets -----------------------------------------------------------------------
+
+    def _target(self, arn: str, *, kind_target: bool) -> Target:
+        service = _service_of(arn)
+        if service == "lambda":
+            return self._function(arn)
+        if service == "sns":
+            return self._sns_topic(arn)
+        return self._queue(arn, check_policy=not kind_target)
+
+    def _queue(self, queue: str, *, check_policy: bool) -> Target:
+        if queue not in self._cache:
+            sqs, url = open_queue(self.aws, queue)
+            info = describe(sqs, url, with_sources=False)
+            preflight(self.dlq, info, check_policy=check_policy)
+            self._cache[queue] = Target(
+                key=info.arn,
+                name=info.name,
+                service="sqs",
+                sink=sqs,
+                address=info.url,
+                max_size=info.max_message_size,
+                batch_size_limit=info.max_message_size,
+                info=info,
+            )
+        return self._cache[queue]
+
+    def _function(self, arn: str) -> Target:
+        if arn not in self._cache:
+            limit = LAMBDA_SYNC_MAX if self.invoke == "sync" else LAMBDA_ASYNC_MAX
+            self._cache[arn] = Target(
+                key=arn,
+                name=_resource_name(arn),
+                service="lambda",
+                sink=self.aws_lambda(_region_of(arn)),
+                address=arn,
+                max_size=limit,
+                batch_size_limit=limit * 10,  # invoked one by one
+            )
+        return self._cache[arn]
+
+    def _sns_topic(self, arn: str) -> Target:
+        if arn not in self._cache:
+            self._cache[arn] = Target(
+                key=arn,
+                name=_resource_name(arn),
+                service="sns",
+                sink=SnsGateway(self.aws.client("sns", _region_of(arn))),
+                address=arn,
+                max_size=SNS_MAX,
+                batch_size_limit=SNS_MAX,
+            )
+        return self._cache[arn]
+
+    def _bus(self, bus: str, rule_arn: str) -> Target:
+        parts = rule_arn.split(":")
+        key = f"{':'.join(parts[:5])}:event-bus/{bus}" if len(parts) >= 6 else bus
+        if key not in self._cache:
+            self._cache[key] = Target(
+                key=key,
+                name=bus,
+                service="events",
+                sink=EventsGateway(self.aws.client("events", _region_of(rule_arn))),
+                address=bus,
+                max_size=EVENTS_MAX,
+                batch_size_limit=EVENTS_MAX,
+            )
+        return self._cache[key]
+
+    def aws_lambda(self, region: str | None = None) -> LambdaGateway:
+        return LambdaGateway(self.aws.client("lambda", region))
 
     def _only_source(self) -> str:
         if self.dlq is None:
@@ -64,8 +258,9 @@ class TargetResolver:
         )
 
 
-def preflight(dlq: QueueInfo | None, target: QueueInfo) -> None:
-    """Refuse a target that cannot or should not take the DLQ's messages."""
+def preflight(dlq: QueueInfo | None, target: QueueInfo, *, check_policy: bool = True) -> None:
+    """Refuse a target queue that cannot or should not take the DLQ's messages.
+    `check_policy`: the DLQ's RedriveAllowPolicy applies (a source queue's DLQ)."""
     if in_flight_room(target) <= 0:
         raise RefusedError(
             f"{target.name} has {target.in_flight} messages in flight, near SQS's quota: "
@@ -83,10 +278,38 @@ def preflight(dlq: QueueInfo | None, target: QueueInfo) -> None:
         )
     policy = dlq.redrive_allow_policy or {}
     permission = policy.get("redrivePermission")
-    if permission == "denyAll" or (
-        permission == "byQueue" and target.arn not in policy.get("sourceQueueArns", [])
+    if check_policy and (
+        permission == "denyAll"
+        or (permission == "byQueue" and target.arn not in policy.get("sourceQueueArns", []))
     ):
         raise RefusedError(
             f"{dlq.name}'s RedriveAllowPolicy does not list {target.name} as a source: "
             "check the target, or fix the policy if it is wrong"
         )
+
+
+def _service_of(target: str) -> str:
+    """The service of an ARN ("lambda", "sqs", "sns", "states", …); a queue name or URL
+    is SQS."""
+    parts = target.split(":")
+    return parts[2] if target.startswith("arn:") and len(parts) > 2 else "sqs"
+
+
+def _region_of(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[3] or None if len(parts) > 3 else None
+
+
+def _resource_name(arn: str) -> str:
+    """function:NAME[:QUALIFIER] → NAME[:QUALIFIER]; a topic's last part."""
+    parts = arn.split(":")
+    if len(parts) > 6 and parts[5] == "function":
+        return ":".join(parts[6:])
+    return parts[-1]
+
+
+def _bus_of(rule_arn: str | None) -> str:
+    """arn:…:rule/RULE is on the default bus, arn:…:rule/BUS/RULE on BUS."""
+    resource = (rule_arn or "").split(":", 5)[-1]
+    pieces = resource.split("/")
+    return pieces[1] if len(pieces) == 3 else "default"

@@ -25,6 +25,7 @@ _FLAGS: dict[str, tuple[str, bool]] = {
     "--attribute": ("attributes", True),
     "--message-id": ("message_ids", True),
     "--message-ids-from": ("message_ids_from", False),
+    "--kind": ("kinds", True),
 }
 FILTER_FLAGS = tuple(_FLAGS)
 

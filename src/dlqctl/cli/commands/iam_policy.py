@@ -27,7 +27,10 @@ def iam_policy(
     ] = None,
     target: Annotated[
         list[str] | None,
-        typer.Option(help="A queue redrives may send to (default: the DLQ's sources; repeatable)."),
+        typer.Option(
+            help="Where redrives may send: a queue, or a function's, topic's or bus's ARN "
+            "(default: the DLQ's sources, or the pipeline's original_target; repeatable)."
+        ),
     ] = None,
     ledger_table: Annotated[
         str | None, typer.Option(help="The failure ledger to read (default: the --pipeline's).")

@@ -2,6 +2,7 @@
 
 import os
 import shlex
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -21,6 +22,11 @@ lab_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(lab_app, name="lab")
+
+
+class Scenario(StrEnum):
+    gameday = "gameday"
+    kinds = "kinds"
 
 
 def _lab(*, starts: bool = False) -> Any:
@@ -274,6 +280,13 @@ def demo(
     burst: Annotated[
         int, typer.Option(min=1, max=200, help="Orders sent during the timeout burst.")
     ] = 8,
+    scenario: Annotated[
+        Scenario,
+        typer.Option(
+            help="gameday: the pipeline's DLQ GameDay; kinds: a Lambda async DLQ and an "
+            "EventBridge rule's DLQ inspected and redriven to where they failed."
+        ),
+    ] = Scenario.gameday,
     output: OutputOption = OutputFormat.table,
     no_color: NoColor = False,
     verbose: Verbose = False,
@@ -289,6 +302,8 @@ def demo(
         dlqctl lab demo
 
         dlqctl lab demo --orders 8 --burst 4 -o json
+
+        dlqctl lab demo --scenario kinds
     """
     inv = Invocation(locals())
     _, _, gameday, state, _ = _lab(starts=True)
@@ -302,6 +317,22 @@ def demo(
             inv.out.console.print(redrive_view(item))
         else:
             inv.out.console.print(Text(str(item), style="bold cyan"))
+
+    if scenario is Scenario.kinds:
+        from dlqctl.lab.kinds_demo import run_kinds_demo
+
+        kinds = run_kinds_demo(show, workdir=state.lab_dir())
+        inv.out.report(
+            {
+                "invoked": kinds.invoked,
+                "delivered": kinds.delivered,
+                "left_in_dlqs": kinds.left_in_dlqs,
+                "seconds": kinds.seconds,
+            },
+            f"kinds demo done in {kinds.seconds}s: {kinds.invoked} invocations replayed, "
+            f"{kinds.delivered} events delivered, {kinds.left_in_dlqs} left in the DLQs",
+        )
+        return
 
     summary = gameday.run_gameday(
         show,

@@ -38,10 +38,13 @@ def queues(
     no_color: NoColor = False,
     verbose: Verbose = False,
 ) -> None:
-    """List dead-letter queues (queues that some queue redrives to), deepest first.
+    """List dead-letter queues, deepest first.
 
-    Shows visible, in-flight and delayed counts, the oldest message's age where CloudWatch
-    has it, the source queues and the retention. Reads attributes only: consumes nothing.
+    A DLQ is a queue some queue redrives to, the --pipeline's DLQ, or a queue named like
+    one (-dlq, DeadLetterQueue): Lambda, EventBridge and SNS keep their DLQs in their own
+    settings. Shows visible, in-flight and delayed counts, the oldest message's age where
+    CloudWatch has it, the source queues (or the pipeline's kind) and the retention.
+    Reads attributes only: consumes nothing.
 
     **Examples:**
 

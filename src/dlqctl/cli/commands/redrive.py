@@ -1,5 +1,6 @@
 """`dlqctl redrive`: put the right messages back, safely."""
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -21,6 +22,7 @@ from dlqctl.cli.options import (
     Force,
     Jitter,
     JournalPath,
+    Kinds,
     LedgerTable,
     MaxAge,
     MaxMessages,
@@ -44,6 +46,11 @@ from dlqctl.cli.options import (
 from dlqctl.cli.output import OutputFormat
 from dlqctl.core.durations import parse_duration
 from dlqctl.core.guardrails import DEFAULT_BATCH_SIZE
+
+
+class Invoke(StrEnum):
+    async_ = "async"
+    sync = "sync"
 
 
 @app.command("redrive")
@@ -73,6 +80,23 @@ def redrive(
             rich_help_panel="Safety levers",
         ),
     ] = None,
+    invoke: Annotated[
+        Invoke,
+        typer.Option(
+            help="A function's messages: async queues the invocation; sync waits for the "
+            "function's verdict, and a message it fails on stays in the DLQ.",
+            rich_help_panel="Safety levers",
+        ),
+    ] = Invoke.async_,
+    fan_out: Annotated[
+        bool,
+        typer.Option(
+            "--fan-out",
+            help="Allow publishing to an SNS topic or putting on an event bus again: every "
+            "subscription or matching rule receives the copy, not only the one that failed.",
+            rich_help_panel="Safety levers",
+        ),
+    ] = False,
     region: Region = None,
     profile: Profile = None,
     endpoint_url: EndpointUrl = None,
@@ -88,6 +112,7 @@ def redrive(
     attribute: Attributes = None,
     message_id: MessageIds = None,
     message_ids_from: MessageIdsFrom = None,
+    kind: Kinds = None,
     max_scan: MaxScan = None,
     concurrency: Concurrency = None,
     select_all: SelectAll = False,
@@ -105,11 +130,13 @@ def redrive(
     no_color: NoColor = False,
     verbose: Verbose = False,
 ) -> None:
-    """Move selected messages from a DLQ back to their source queue, safely.
+    """Move selected messages from a DLQ back to where they failed, safely.
 
     A filter (or --all) is required. One streaming pass: each matching message is sent,
     then deleted from the DLQ once the target accepted it; what does not match or fails
-    stays in the DLQ. FIFO DLQs go group by group, in order, in one run. Ctrl-C (or
+    stays in the DLQ. Each message goes where its kind says it came from: its source
+    queue, the Lambda function (invoked again), or an EventBridge rule's or schedule's
+    target; a topic or bus only with --fan-out (docs/dlq-kinds.md). FIFO DLQs go group by group, in order, in one run. Ctrl-C (or
     SIGTERM) finishes the batch in hand, releases the rest and prints the report (exit
     130, or 143); a second one also abandons the retries in hand.
 
@@ -120,8 +147,10 @@ def redrive(
         dlqctl redrive orders-dlq --error-type Timeout --rate 20 --jitter 30s --canary 5 --canary-wait 10m
 
         dlqctl redrive orders-dlq --all --max-messages 500 --yes -o json | jq '.deleted'
+
+        dlqctl redrive resize-dlq --kind lambda-async --invoke sync --canary 3 --dry-run
     """
-    inv = Invocation(locals())
+    inv = Invocation({**locals(), "invoke": invoke.value})
     options = inv.redrive_options(
         canary=canary,
         canary_wait_s=parse_duration(canary_wait) if canary_wait is not None else None,
