@@ -6,7 +6,10 @@ run one after another so none competes with another for the machine's two cores.
 Besides scan, redrive and export (each against the baselines): a whole FIFO DLQ in 50
 groups redriven in one run (fifo), a standard redrive of 100,000 messages with the
 simulator in its own process so that peak RSS is dlqctl's (stream; --million adds a run
-of 1,000,000, 25 minutes here), and --max-messages 1 and 25 on a deep DLQ (cap).
+of 1,000,000, 25 minutes here), and --max-messages 1 and 25 on a deep DLQ (cap). Then the peers (bench/peers.py): dlqctl,
+the two loops, the AWS CLI, lumigo-cli and replay-aws-dlq as separate programs on the
+simulator served over HTTP, confined to loopback (--no-peers skips them, --peers-only runs
+only them); and dlqctl's start-up times (bench/startup.py).
 
 The naive baseline pays a full round trip per message (2–3 per message at 20 ms): over a
 100,000-message queue it would run for more than an hour. So the baselines handle a
@@ -31,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import report
+from bench import peers, report, startup
 from bench.scenarios import CAPS, SCENARIOS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -233,6 +236,28 @@ def parse(argv: list[str]) -> argparse.Namespace:
         metavar="REV",
         help="measure dlqctl as of this git revision (e.g. HEAD) instead of the working tree",
     )
+    parser.add_argument(
+        "--no-peers",
+        action="store_true",
+        help="skip the peers (the AWS CLI, lumigo-cli, replay-aws-dlq, over HTTP)",
+    )
+    parser.add_argument(
+        "--peers-only",
+        action="store_true",
+        help="only the peers and the start-up times, none of the scenarios",
+    )
+    parser.add_argument(
+        "--peer-cache",
+        type=Path,
+        default=peers.DEFAULT_CACHE,
+        help=f"where the bench installs the peers (default {peers.DEFAULT_CACHE})",
+    )
+    parser.add_argument(
+        "--startup-runs",
+        type=int,
+        default=startup.RUNS,
+        help=f"runs of each start-up command ({startup.RUNS}; 0 skips them)",
+    )
     parser.add_argument("--out", type=Path, help="JSON results (default bench/results/…)")
     args = parser.parse_args(argv)
     args.sizes = {**SIZES["quick" if args.quick else "full"], **args.sizes}
@@ -243,7 +268,15 @@ def parse(argv: list[str]) -> argparse.Namespace:
     unknown = set(args.scenarios) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
-    args.out = args.out or RESULTS / ("quick.json" if args.quick else "latest.json")
+    if args.peers_only and args.no_peers:
+        parser.error("--peers-only and --no-peers exclude each other")
+    if args.peers_only:
+        args.scenarios = []
+    if args.peers_only:
+        default = "quick-peers.json" if args.quick else "peers.json"
+    else:
+        default = "quick.json" if args.quick else "latest.json"
+    args.out = args.out or RESULTS / default
     return args
 
 
@@ -259,7 +292,8 @@ def main(argv: list[str] | None = None) -> None:
 def measure_all(args: argparse.Namespace) -> None:
     runs = plan(args)
     started = time.monotonic()
-    rows, hot = [], []
+    rows: list[dict[str, Any]] = []
+    hot: list[dict[str, Any]] = []
     for number, spec in enumerate(runs, start=1):
         work = spec.get("work") or spec["depth"]
         latency = spec.get("latency_ms", args.latency_ms)
@@ -278,6 +312,16 @@ def measure_all(args: argparse.Namespace) -> None:
             flush=True,
         )
     report.add_ratios(rows)
+    peer_result = None
+    if not args.no_peers:
+        print("[peers] installing (once per version) and measuring each client over HTTP …")
+        peer_result = peers.measure_all(
+            quick=args.quick, latency_ms=args.latency_ms, cache=args.peer_cache, src=args.src
+        )
+    startup_rows = []
+    if args.startup_runs:
+        print(f"[start-up] {args.startup_runs} runs of each command …", flush=True)
+        startup_rows = startup.measure(args.startup_runs, args.src)
     elapsed = time.monotonic() - started
 
     print(f"\nSimulated SQS at {args.latency_ms:g} ms per request", end="")
@@ -311,9 +355,31 @@ def measure_all(args: argparse.Namespace) -> None:
         text = render(rows)
         if text:
             print(f"{title}\n\n{text}\n")
+    if peer_result:
+        print(
+            "Peers: the same redrive by each client as a separate program, on the simulator "
+            f"over HTTP at {args.latency_ms:g} ms per request;\nconfined to loopback by "
+            f"{peer_result['confinement']}.\n"
+        )
+        print(report.peers_table(peer_result) + "\n")
+        print(
+            "msg/s (command) is over the whole command, start-up included; msg/s (active) "
+            "from its first request\nto its last accepted send or delete. CPU and peak RSS "
+            "are the client's own process tree (the\nsimulator runs apart). Attributes kept: "
+            "the share of copies that kept that type's attribute\nunchanged. dlqctl's "
+            "msg/s × is dlqctl's rate over the client's; req/msg ÷ is the client's over "
+            "dlqctl's.\n"
+        )
+    if startup_rows:
+        print(f"Start-up: a fresh process per run, {args.startup_runs} runs each.\n")
+        print(startup.table(startup_rows) + "\n")
     results = report.target_results(rows)
     print("Targets:")
     print(report.targets_text(results))
+    peer_verdicts = report.peer_targets(peer_result) if peer_result else []
+    if peer_verdicts:
+        print("  ahead of every peer on msg/s at equal or lower req/msg (issue 13):")
+        print(report.peer_targets_text(peer_verdicts))
     parameters = {
         "latency_ms": args.latency_ms,
         "sizes": args.sizes,
@@ -322,15 +388,23 @@ def measure_all(args: argparse.Namespace) -> None:
         "sweep": args.sweep,
         "sim_process": args.sim_process,
         "dlqctl_measured": args.measured,
+        "peers": not args.no_peers,
+        "startup_runs": args.startup_runs,
         **faults,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     document = report.document(rows, parameters)
     document["without_waits"] = hot
+    document["peers"] = peer_result
+    document["peer_targets"] = peer_verdicts
+    document["startup"] = startup_rows
     document["elapsed_s"] = round(elapsed, 1)
     args.out.write_text(json.dumps(document, indent=2) + "\n")
     print(f"\nwrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
-    if not all(row["ok"] for row in rows + hot):
+    dlqctl_peer_rows = [
+        r for r in (peer_result or {}).get("rows", []) if r["peer"] == "dlqctl" and r["measured"]
+    ]
+    if not all(row["ok"] for row in rows + hot + dlqctl_peer_rows):
         raise SystemExit("bench: a run did not do the work it claimed (see CHECK FAILED)")
 
 

@@ -8,6 +8,7 @@ spread over a number of message groups (a customer's orders in one group).
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections import defaultdict
@@ -31,6 +32,25 @@ MIN_AGE_S = 3_600  # older than any target's visibility timeout: no "young" warn
 _ATTRIBUTES = {
     error_type: {"ErrorType": {"DataType": "String", "StringValue": error_type}}
     for error_type in ERROR_TYPES
+}
+
+
+# With --attributes rich (the HTTP-served simulator, for peers): one attribute of every
+# data type SQS has, custom types included, so a copy shows which of them a tool kept.
+# The binary value holds every byte value once: a tool that decodes or re-encodes it as
+# text cannot keep it intact.
+RICH_TYPES = ("String", "Number", "Binary", "Number.int", "String.custom")
+_RICH_EXTRA = {
+    "Amount": {"DataType": "Number", "StringValue": "1234.50"},
+    "Payload": {
+        "DataType": "Binary",
+        "BinaryValue": base64.b64encode(bytes(range(256))).decode(),
+    },
+    "Attempt": {"DataType": "Number.int", "StringValue": "3"},
+    "Tenant": {"DataType": "String.custom", "StringValue": "acme-eu"},
+}
+_RICH_ATTRIBUTES = {
+    error_type: {**attributes, **_RICH_EXTRA} for error_type, attributes in _ATTRIBUTES.items()
 }
 
 
@@ -96,18 +116,21 @@ def seed_dlq(
     *,
     error_type: str | None = None,
     layout: Layout = STANDARD,
+    rich: bool = False,
 ) -> None:
     """`count` messages as SQS leaves them in a DLQ: received MAX_RECEIVE_COUNT times,
     original SentTimestamp, and DeadLetterQueueSourceArn naming the source queue.
 
-    With `error_type`, every message has that type; else the types take turns.
+    With `error_type`, every message has that type; else the types take turns. With
+    `rich`, each message also has one attribute of every data type (RICH_TYPES).
     """
+    chosen = _RICH_ATTRIBUTES if rich else _ATTRIBUTES
     source_arn = service.queues[layout.source].arn
     now_ms = int(time.time() * 1000)
     span_ms = (OLDEST_S - MIN_AGE_S) * 1000
 
     def attributes(index: int) -> dict[str, Any]:
-        return _ATTRIBUTES[error_type or ERROR_TYPES[index % len(ERROR_TYPES)]]
+        return chosen[error_type or ERROR_TYPES[index % len(ERROR_TYPES)]]
 
     service.seed(
         layout.dlq,
@@ -150,3 +173,37 @@ def queue_state(service: SqsService, layout: Layout = STANDARD) -> dict[str, Any
         )
         state["repeated_copies"] = len(indices) - len(set(indices))
     return state
+
+
+def intact(service: SqsService, layout: Layout = STANDARD, *, rich: bool = False) -> dict[str, Any]:
+    """Of the copies in the source queue: how many have their original body, how many
+    carry each data type's attribute unchanged (name, type and value), how many carry
+    every original attribute unchanged, which attributes the client added (dlqctl adds
+    its redrive count), and how many copies are not the bench's orders at all."""
+    expected_by_type = _RICH_ATTRIBUTES if rich else _ATTRIBUTES
+    copies = service.queues[layout.source].contents()
+    bodies = alien = complete = 0
+    kept = dict.fromkeys(RICH_TYPES if rich else ("String",), 0)
+    added: set[str] = set()
+    for stored in copies:
+        try:
+            index = index_of(stored.body)
+        except ValueError:
+            alien += 1
+            continue
+        bodies += stored.body == body(index)
+        error_type = stored.attributes.get("ErrorType", {}).get("StringValue")
+        expected = expected_by_type.get(error_type or "", expected_by_type[ERROR_TYPES[0]])
+        same = [stored.attributes.get(name) == value for name, value in expected.items()]
+        complete += all(same)
+        for attribute, kept_it in zip(expected.values(), same, strict=True):
+            kept[attribute["DataType"]] += kept_it
+        added.update(set(stored.attributes) - set(expected))
+    return {
+        "copies": len(copies),
+        "bodies_intact": bodies,
+        "attributes_intact": complete,
+        "kept_by_type": kept,
+        "attributes_added": sorted(added),
+        "not_bench_messages": alien,
+    }

@@ -252,7 +252,15 @@ def _long_poll(call: Call, queue: Queue, limit: int, visibility: int, wait_s: in
     now, now_ms = call.now()
     deadline = now + wait_s
     while True:
-        taken = queue.take(limit, visibility, now, now_ms)
+        room = queue.in_flight_room(now)
+        if room <= 0:
+            raise SqsError(
+                "OverLimit",
+                f"The maximum number of in flight messages ({call.service.in_flight_limit}) "
+                "has been reached for this queue.",
+                status=403,  # as SQS's query-protocol model gave it (and moto's copy of it)
+            )
+        taken = queue.take(min(limit, room), visibility, now, now_ms)
         if taken or now >= deadline:
             return taken
         next_timer = queue.next_timer()

@@ -30,7 +30,10 @@ MessageGroupId (fair queues) and returns it, with no effect on order. A redrive 
 moves a message to its dead-letter queue on the receive after maxReceiveCount, keeping its
 MessageId, attributes and receive count; SentTimestamp is kept on standard queues and reset
 on FIFO queues, as SQS documents ("for FIFO queues, the enqueue timestamp resets").
-Not modelled: retention, purge, high-throughput FIFO quotas, ReceiveRequestAttemptId.
+A queue holds at most `in_flight_limit` messages in flight (120,000, SQS's quota for both
+kinds): a receive takes no more than the room left, and with none left it is refused with
+OverLimit. Not modelled: retention, purge, high-throughput FIFO quotas,
+ReceiveRequestAttemptId.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 ACCOUNT = "123456789012"
@@ -53,6 +56,9 @@ MAX_VISIBILITY_S = 43_200
 MAX_DELAY_S = 900
 MAX_RECEIVE = 10
 DEDUPLICATION_WINDOW_S = 300
+# SQS's quota of messages in flight per queue, standard and FIFO alike (the quotas page):
+# past it ReceiveMessage answers OverLimit instead of holding more.
+IN_FLIGHT_LIMIT = 120_000
 
 VISIBLE, IN_FLIGHT, DELAYED, DELETED = range(4)
 STATE_NAMES = ("visible", "in flight", "delayed")
@@ -209,6 +215,7 @@ class Stored:
     deduplication_id: str | None
     state: str  # one of STATE_NAMES
     receive_count: int
+    attributes: Attributes = field(default_factory=dict)  # as the JSON protocol carries them
 
 
 class Queue:
@@ -221,7 +228,8 @@ class Queue:
     ) -> None:
         self.service = service
         self.name = name
-        self.url = f"https://sqs.{service.region}.amazonaws.com/{ACCOUNT}/{name}"
+        base = service.url_base or f"https://sqs.{service.region}.amazonaws.com"
+        self.url = f"{base}/{ACCOUNT}/{name}"
         self.arn = f"arn:aws:sqs:{service.region}:{ACCOUNT}:{name}"
         self.attributes = {**DEFAULT_ATTRIBUTES, **attributes}
         self.created = created
@@ -317,6 +325,7 @@ class Queue:
                     deduplication_id=self.dedup_id(message),
                     state=STATE_NAMES[message.state],
                     receive_count=message.receive_count,
+                    attributes=message.attributes,
                 )
                 for message in self._messages
                 if message is not None
@@ -421,6 +430,11 @@ class Queue:
             current = message.generation == generation and message.visible_at == at
             if current and message.state in (IN_FLIGHT, DELAYED):
                 self._make_visible(message)
+
+    def in_flight_room(self, now: float) -> int:
+        """How many more messages a receive may hold before the in-flight quota."""
+        self.tick(now)
+        return self.service.in_flight_limit - self.counts[IN_FLIGHT]
 
     def next_timer(self) -> float | None:
         return self._timers[0][0] if self._timers else None
@@ -774,9 +788,15 @@ class SqsService:
         *,
         clock: Callable[[], float] = time.time,
         seed: int = 0,
+        in_flight_limit: int = IN_FLIGHT_LIMIT,
+        url_base: str | None = None,
     ) -> None:
         self.region = region
         self.clock = clock
+        self.in_flight_limit = in_flight_limit
+        # Served over HTTP (serve.py), queue URLs name the server: SDKs such as aws-sdk v2
+        # for JavaScript send each request to its QueueUrl, whatever endpoint they were given.
+        self.url_base = url_base
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.queues: dict[str, Queue] = {}

@@ -123,7 +123,9 @@ class SimTransport:
         started = time.thread_time()
         target = str(request.headers.get("X-Amz-Target", b"").decode())
         operation = target.rpartition(".")[2]
-        status, answer, query_code = self._answer(operation, request)
+        status, answer, query_code = self.respond(
+            operation, lambda: json.loads(request.body or b"{}")
+        )
         body = json.dumps(answer).encode()
         headers = {
             "Content-Type": "application/x-amz-json-1.0",
@@ -137,7 +139,13 @@ class SimTransport:
             self.sleep(self.latency_s)  # the round trip, outside every lock
         return AWSResponse(request.url, status, headers, _Body(body))
 
-    def _answer(self, operation: str, request: AWSPreparedRequest) -> tuple[int, Any, str | None]:
+    def respond(
+        self, operation: str, params: Callable[[], dict[str, Any]]
+    ) -> tuple[int, Any, str | None]:
+        """One request, counted, with its faults drawn: the status, the JSON protocol's
+        answer (or error body) and the query protocol's error code. `params` decodes the
+        request's parameters, only once a fault did not answer first. The HTTP server
+        (serve.py) calls this too, for both protocols, so they share one cost model."""
         fault = self._draw(operation)
         if fault == "throttle":
             return _error(SqsError("RequestThrottled", "Request is throttled."))
@@ -148,11 +156,11 @@ class SimTransport:
             return _error(
                 SqsError("UnsupportedOperation", f"the simulator does not implement {operation}")
             )
-        params = json.loads(request.body or b"{}")
         call = Call(self.service, self._entry_failer(operation))
         try:
+            decoded = params()
             with self.service.lock:
-                answer = handler(call, params)
+                answer = handler(call, decoded)
         except SqsError as exc:
             return _error(exc)
         except Exception as exc:

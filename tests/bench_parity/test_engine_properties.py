@@ -20,12 +20,12 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from bench.sim import Faults, Seed, SimTransport, SqsError, SqsService
-from botocore.awsrequest import AWSPreparedRequest
 from botocore.retries.standard import ExponentialBackoff
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -56,7 +56,9 @@ class FatalAt(SimTransport):
         self._calls: Counter[str] = Counter()
         self._lock = threading.Lock()
 
-    def _answer(self, operation: str, request: AWSPreparedRequest) -> tuple[int, Any, str | None]:
+    def respond(
+        self, operation: str, params: Callable[[], dict[str, Any]]
+    ) -> tuple[int, Any, str | None]:
         if self.fatal is not None:
             with self._lock:
                 self._calls[operation] += 1
@@ -65,7 +67,7 @@ class FatalAt(SimTransport):
                 error = SqsError("AccessDenied", "injected: not authorized", status=403)
                 body = {"__type": "com.amazonaws.sqs#AccessDenied", "message": error.message}
                 return 403, body, "AccessDenied;Sender"
-        return super()._answer(operation, request)
+        return super().respond(operation, params)
 
 
 def build(fifo: bool, count: int, groups: int) -> tuple[SqsService, str, str]:
@@ -218,12 +220,14 @@ class Scripted(SimTransport):
         self.operation = operation
         self.script = list(script)
 
-    def _answer(self, operation: str, request: AWSPreparedRequest) -> tuple[int, Any, str | None]:
+    def respond(
+        self, operation: str, params: Callable[[], dict[str, Any]]
+    ) -> tuple[int, Any, str | None]:
         step = self.script.pop(0) if operation == self.operation and self.script else "ok"
         if step == "denied":
             body = {"__type": "com.amazonaws.sqs#AccessDenied", "message": "injected"}
             return 403, body, "AccessDenied;Sender"
-        answer = super()._answer(operation, request)
+        answer = super().respond(operation, params)
         if step == "lost":
             body = {"__type": "com.amazonaws.sqs#InternalFailure", "message": "lost"}
             return 500, body, "InternalFailure;Receiver"
