@@ -206,6 +206,7 @@ class Estimate(_Model):
     by_error_type: list[Share]
     by_source: list[Share]
     by_age: list[Share]
+    by_kind: list[Share] = Field(default_factory=list)
 
 
 class InspectReport(_Model):

@@ -288,7 +288,8 @@ def test_eventbridge_other_target_needs_fan_out_to_go_back_on_the_bus(aws: Aws) 
     )
     [message_id] = aws.put(url, shapes.eventbridge(shapes.event({"order": 7}), target=MACHINE))
     refused = run(dlqctl(), "rule-dlq", dry_run=True)
-    assert refused.failed[0].stage == "refused" and "--fan-out" in refused.failed[0].reason
+    assert [(f.message_id, f.stage) for f in refused.failed] == [(message_id, "refused")]
+    assert "--fan-out" in refused.failed[0].reason
 
     report = run(dlqctl(), "rule-dlq", fan_out=True)
     assert report.deleted == 1
@@ -301,7 +302,6 @@ def test_eventbridge_other_target_needs_fan_out_to_go_back_on_the_bus(aws: Aws) 
         {"order": 7},
     )
     assert not aws.messages(url)
-    assert message_id
 
 
 def test_scheduler_payload_goes_to_its_target_unless_truncated(aws: Aws) -> None:
@@ -318,7 +318,7 @@ def test_scheduler_payload_goes_to_its_target_unless_truncated(aws: Aws) -> None
     [arrived] = aws.messages(jobs_url)
     assert json.loads(arrived["Body"]) == {"job": "nightly"}
     assert [m["MessageId"] for m in aws.messages(url)] == [truncated]
-    assert whole
+    assert whole not in {f.message_id for f in report.failed}
 
 
 def test_sns_subscription_is_published_again_only_with_fan_out(aws: Aws) -> None:
@@ -327,14 +327,13 @@ def test_sns_subscription_is_published_again_only_with_fan_out(aws: Aws) -> None
     topic = aws.sns.create_topic(Name="orders")["TopicArn"]
     aws.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=subscriber)
     attributes = {"tenant": {"Type": "String", "Value": "acme"}}
-    [message_id] = aws.put(url, shapes.sns_envelope(topic, "order 5", attributes=attributes))
+    aws.put(url, shapes.sns_envelope(topic, "order 5", attributes=attributes))
 
     plan = run(dlqctl(), "orders-subscription-dlq", dry_run=True)
     assert "--fan-out" in plan.failed[0].reason
     assert aws.visible(url) == 1
 
     report = run(dlqctl(), "orders-subscription-dlq", fan_out=True)
-    assert message_id
     assert (report.deleted, report.target) == (1, topic)
     [arrived] = aws.messages(subscriber_url)
     envelope = json.loads(arrived["Body"])
@@ -358,7 +357,10 @@ def test_iam_policy_grants_each_adapter_its_action(aws: Aws) -> None:
         f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/orders-bus",
     )
     granted = {s["Sid"]: (s["Action"], s["Resource"]) for s in policy["Statement"]}
-    assert granted["InvokeTheFunctions"] == (["lambda:InvokeFunction"], [shapes.FUNCTION])
+    assert granted["InvokeTheFunctions"] == (
+        ["lambda:InvokeFunction"],
+        [shapes.FUNCTION, f"{shapes.FUNCTION}:*"],
+    )
     assert granted["PublishToTheTopics"] == (["sns:Publish"], [topic])
     assert granted["PutOnTheBuses"] == (
         ["events:PutEvents"],
@@ -378,3 +380,26 @@ def test_queues_lists_the_dlqs_no_queue_redrives_to(aws: Aws) -> None:
     settings = Settings(dlq="work-failures", kind="lambda-async", concurrency=1)
     found = {q.name: q.kind for q in dlqctl(settings).queues()}
     assert found == {"resize-images-dlq": "unknown", "work-failures": "lambda-async"}
+
+
+def test_a_missing_rule_target_refuses_only_its_messages(aws: Aws) -> None:
+    """A target that no longer exists (or is in another account) is one message's
+    problem: the others still go where they failed."""
+    url, _ = aws.queue("rule-dlq")
+    billing_url, billing = aws.queue("billing")
+    gone = billing.replace("billing", "deleted-queue")
+    elsewhere = billing.replace(ACCOUNT, "210987654321")
+    sent, missing, foreign = aws.put(
+        url,
+        shapes.eventbridge(shapes.event({"order": 1}), target=billing),
+        shapes.eventbridge(shapes.event({"order": 2}), target=gone),
+        shapes.eventbridge(shapes.event({"order": 3}), target=elsewhere),
+    )
+    report = run(dlqctl(), "rule-dlq")
+    assert report.deleted == 1
+    reasons = {f.message_id: f.reason for f in report.failed}
+    assert set(reasons) == {missing, foreign}
+    assert "not found" in reasons[missing] and "another account" in reasons[foreign]
+    assert [json.loads(m["Body"])["detail"] for m in aws.messages(billing_url)] == [{"order": 1}]
+    assert {m["MessageId"] for m in aws.messages(url)} == {missing, foreign}
+    assert sent not in reasons

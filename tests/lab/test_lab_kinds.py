@@ -21,7 +21,7 @@ def test_kinds_demo_sends_each_message_where_it_failed(home: dict[str, str]) -> 
     assert "lambda-async" in out and "function:lab-resize-images" in out
     assert "eventbridge-rule" in out and "arn:aws:sqs:us-east-1:123456789012:lab-billing" in out
     assert "from ErrorMessage" in out and "from ERROR_CODE" in out
-    assert "canary: the function took all 1 canaries" in out
+    assert "canary: the function's verdict: it took every canary (1)" in out
     summary = " ".join(out.split()[-20:])
     found = re.search(r"(\d+) invocations replayed, (\d+) events delivered, (\d+) left", summary)
     assert found is not None, summary

@@ -113,6 +113,23 @@ def test_sqs_redrive_policy_names_the_source_queue() -> None:
     assert (read(message).kind, read(message).target) == ("sqs-redrive-policy", QUEUE)
 
 
+@pytest.mark.parametrize(
+    "entry",
+    [
+        aws.sns_envelope(TOPIC, "hello"),
+        aws.destination_record({"image": 1}),
+        aws.lambda_async({"image": 1}),
+    ],
+)
+def test_a_message_sqs_redrove_goes_back_to_its_queue_whatever_it_looks_like(
+    entry: dict[str, Any],
+) -> None:
+    """topic -> queue -> DLQ: SQS adds DeadLetterQueueSourceArn on its own redrive, always
+    the last hop (moto does not set it, so this is pinned here and on LocalStack)."""
+    reading = read(as_received(entry, {"DeadLetterQueueSourceArn": QUEUE}))
+    assert (reading.kind, reading.target, reading.payload) == ("sqs-redrive-policy", QUEUE, None)
+
+
 def test_a_message_with_no_traces_is_unknown() -> None:
     assert read(as_received({"MessageBody": '{"order": 1}'})).kind == "unknown"
 
@@ -217,3 +234,45 @@ def test_any_odd_message_is_read_without_raising(
         isinstance(reading.error_type, str) and reading.error_type
     )
     assert (reading.error_type is None) == (reading.error_source is None)
+
+
+def test_a_sampled_inspect_estimates_the_share_of_each_kind() -> None:
+    """A look that saw part of a DLQ gives each kind's share with its interval."""
+    from dlqctl.core.inspect import InspectTally
+    from dlqctl.models import Coverage, QueueInfo
+
+    tally = InspectTally(retention_s=345_600)
+    entries = [aws.lambda_async({"n": n}) for n in range(30)]
+    entries += [aws.eventbridge(aws.event({"n": n}), target=QUEUE) for n in range(10)]
+    classifier = Classifier()
+    for entry in entries:
+        message = as_received(entry)
+        found = classifier.classify([message])[0]
+        tally.add(
+            message.to_message(
+                found.error_type, found.source, None, found.reading.kind, found.reading.target
+            )
+        )
+    queue = QueueInfo(
+        name="mixed-dlq",
+        url="http://127.0.0.1/1/mixed-dlq",
+        arn=f"arn:aws:sqs:{aws.REGION}:{aws.ACCOUNT}:mixed-dlq",
+        fifo=False,
+        visible=4000,
+        in_flight=0,
+        delayed=0,
+        retention_s=345_600,
+        visibility_timeout_s=30,
+        max_message_size=262_144,
+    )
+    coverage = Coverage(
+        scanned=40, approximate_depth=4000, complete=False, stopped_because="--sample 40"
+    )
+    report = tally.report(queue, coverage, [], sampled=True)
+    assert report.estimate is not None
+    kinds = {share.value: share for share in report.estimate.by_kind}
+    assert set(kinds) == {"lambda-async", "eventbridge-rule"}
+    lambda_share = kinds["lambda-async"]
+    assert (lambda_share.count, lambda_share.share) == (30, 0.75)
+    assert lambda_share.low < 0.75 < lambda_share.high
+    assert lambda_share.estimated == 3000

@@ -23,16 +23,21 @@ class BatchFailure:
     code: str
     message: str
     sender_fault: bool
+    # The target took the entry and failed on it (a synchronous invoke's verdict).
+    failed_again: bool = False
 
 
 @dataclass(frozen=True)
 class BatchResult:
     """What SQS said about each entry of one batch call. `lost_answers`: attempts that
-    botocore retried after a lost answer (a 5xx, a read timeout): each may have acted."""
+    botocore retried after a lost answer (a 5xx, a read timeout): each may have acted.
+    A target called once per entry (Lambda) says whose attempts they were instead, in
+    `lost_by_entry`."""
 
     succeeded: dict[str, str]  # entry id -> new message id (send) or "" (delete)
     failed: list[BatchFailure]
     lost_answers: int = 0
+    lost_by_entry: dict[str, int] | None = None
 
 
 # The batch calls whose retries matter (aws/lost_answers.py).

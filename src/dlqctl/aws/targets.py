@@ -13,12 +13,17 @@ from typing import Any, Literal
 from dlqctl.aws.errors import aws_call
 from dlqctl.aws.lost_answers import LostAnswers
 from dlqctl.aws.sqs import BatchFailure, BatchResult
-from dlqctl.errors import DlqctlError, TransientAwsError
+from dlqctl.errors import (
+    AccessDeniedError,
+    DlqctlError,
+    NotFoundError,
+    TransientAwsError,
+)
 
 InvocationType = Literal["Event", "RequestResponse"]
-# A synchronous invoke whose function failed: the message stays in the DLQ.
-FUNCTION_ERROR = "FunctionError"
 _EVENTS_RETRYABLE = {"ThrottlingException", "InternalFailure", "InternalException"}
+# Errors that are the same for every message of the run: raised, so the run stops.
+_RUN_ERRORS = (AccessDeniedError, NotFoundError)
 
 
 class LambdaGateway:
@@ -30,51 +35,71 @@ class LambdaGateway:
         self._lost = LostAnswers(client, ("Invoke",))
 
     def send_batch(self, function: str, entries: Sequence[dict[str, Any]]) -> BatchResult:
-        """Each entry: Id, Payload (text) and InvocationType. A throttle or a lost answer
-        fails only its entry (retryable); another error is raised when nothing of the
-        batch went out, else fails the rest of the batch for good."""
+        """Each entry: Id, Payload (text) and InvocationType. Every entry gets its own
+        outcome, and the lost answers of its own call: a throttle or a lost answer of an
+        asynchronous invoke is retryable; a function's failed verdict, an invoke whose
+        verdict is unknown (it may have run) or a refused payload is that entry's alone.
+        Access denied or a missing function is raised when nothing of the batch ran, and
+        fails the rest of the batch otherwise."""
         succeeded: dict[str, str] = {}
         failed: list[BatchFailure] = []
-        lost_total = 0
+        lost: dict[str, int] = {}
         for position, entry in enumerate(entries):
+            entry_id = str(entry["Id"])
+            sync = entry["InvocationType"] == "RequestResponse"
             try:
-                response, lost = self._lost.counted(
+                response, lost[entry_id] = self._lost.counted(
                     functools.partial(self._invoke, function, entry)
                 )
-            except TransientAwsError as exc:
-                lost_total += exc.lost_answers
-                failed.append(BatchFailure(entry["Id"], "Transient", exc.message, False))
-                continue
-            except DlqctlError as exc:
+                verdict = _function_error(response)
+            except _RUN_ERRORS as exc:
+                lost[entry_id] = exc.lost_answers
                 if not succeeded and not failed:
                     raise
                 failed += [
-                    BatchFailure(e["Id"], "Refused", exc.message, True) for e in entries[position:]
+                    BatchFailure(str(e["Id"]), "Refused", exc.message, True)
+                    for e in entries[position:]
                 ]
                 break
-            lost_total += lost
-            verdict = _function_error(response)
+            except TransientAwsError as exc:
+                lost[entry_id] = exc.lost_answers
+                # A synchronous invoke whose answer was lost may have run the function:
+                # not retried (it could run again), left in the DLQ, counted.
+                unknown = sync and exc.ambiguous
+                if unknown:
+                    lost[entry_id] = max(1, exc.lost_answers)
+                failed.append(BatchFailure(entry_id, "Transient", exc.message, unknown))
+                continue
+            except DlqctlError as exc:  # e.g. InvalidRequestContent: this payload's own
+                lost[entry_id] = exc.lost_answers
+                failed.append(BatchFailure(entry_id, "Refused", exc.message, True))
+                continue
+            except Exception as exc:  # one entry's failure, never the batch's
+                failed.append(BatchFailure(entry_id, type(exc).__name__, str(exc), True))
+                continue
             if verdict is None:
-                succeeded[entry["Id"]] = str(
-                    response.get("ResponseMetadata", {}).get("RequestId", "")
-                )
+                succeeded[entry_id] = str(response.get("ResponseMetadata", {}).get("RequestId", ""))
             else:
-                failed.append(BatchFailure(entry["Id"], FUNCTION_ERROR, verdict, True))
-        return BatchResult(succeeded, failed, lost_total)
+                failed.append(BatchFailure(entry_id, "FunctionError", verdict, True, True))
+        return BatchResult(succeeded, failed, sum(lost.values()), lost_by_entry=lost)
 
     def _invoke(self, function: str, entry: dict[str, Any]) -> dict[str, Any]:
         with aws_call("lambda", function):
-            return dict(
+            response = dict(
                 self.client.invoke(
                     FunctionName=function,
                     InvocationType=entry["InvocationType"],
-                    Payload=entry["Payload"].encode("utf-8"),
+                    Payload=entry["Payload"].encode("utf-8", "surrogatepass"),
                 )
             )
+            payload = response.get("Payload")
+            # Read here: the body streams, and a broken stream is this call's failure.
+            response["Payload"] = payload.read() if payload is not None else b""
+        return response
 
     def functions_with_dlq(self, dlq_arn: str) -> list[str]:
         """The functions whose asynchronous invocations' DLQ (DeadLetterConfig) is
-        `dlq_arn`."""
+        `dlq_arn` ($LATEST's configuration, which ListFunctions returns)."""
         found = []
         with aws_call("lambda", "the functions (ListFunctions)"):
             for page in self.client.get_paginator("list_functions").paginate():
@@ -90,8 +115,7 @@ def _function_error(response: dict[str, Any]) -> str | None:
     kind = response.get("FunctionError")
     if not kind:
         return None
-    payload = response.get("Payload")
-    text = payload.read().decode("utf-8", "replace") if payload is not None else ""
+    text = bytes(response.get("Payload") or b"").decode("utf-8", "replace")
     try:
         said = json.loads(text)
     except ValueError:

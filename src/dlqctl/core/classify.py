@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -79,7 +80,9 @@ class Classifier:
             return found
         # A Powertools table holds no error types (a failed run deletes its record): it
         # says what the function will do with each copy.
-        verdicts = self.powertools.verdicts(messages)
+        verdicts = self.powertools.verdicts(
+            [_as_resent(m, c.reading) for m, c in zip(messages, found, strict=True)]
+        )
         return [
             dataclasses.replace(c, ledger_status=v.status, predicted=v.predicted)
             for c, v in zip(found, verdicts, strict=True)
@@ -121,6 +124,19 @@ class Classifier:
             if started is not None and now - started > self.worker_timeout_s:
                 return TIMEOUT
         return None
+
+
+def _as_resent(message: Received, reading: Reading) -> Received:
+    """The message as its function will receive it again: a destination record's
+    requestPayload, not the record."""
+    if reading.payload is None:
+        return message
+    return dataclasses.replace(
+        message,
+        raw={**message.raw, "Body": reading.payload},
+        body=json.loads(reading.payload),
+        encoding="json",
+    )
 
 
 def _expired(item: dict[str, Any], now: float) -> bool:

@@ -67,6 +67,7 @@ def estimate(
     error_types: Mapping[str, int],
     sources: Mapping[str, int],
     ages: Mapping[str, int],
+    kinds: Mapping[str, int] | None = None,
 ) -> Estimate:
     population = max(population, sample)
     return Estimate(
@@ -75,4 +76,5 @@ def estimate(
         by_error_type=shares(error_types, sample, population),
         by_source=shares(sources, sample, population),
         by_age=shares(ages, sample, population),
+        by_kind=shares(kinds or {}, sample, population),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from dlqctl.aws.session import AwsSession
-from dlqctl.core.queue_ref import parse_queue_ref
+from dlqctl.core.queue_ref import parse_queue_ref, service_of
 from dlqctl.core.queues import describe, open_queue
 from dlqctl.errors import UsageError
 
@@ -129,8 +129,12 @@ def _target_statements(target_arns: list[str]) -> list[dict[str, Any]]:
     """What sending to each target takes, by the target's service."""
     grouped: dict[str, set[str]] = {}
     for arn in target_arns:
-        service = arn.split(":")[2] if arn.startswith("arn:") else "sqs"
+        service = service_of(arn)
         grouped.setdefault(service, set()).add(arn)
+        if service == "lambda" and arn.count(":") == 6:
+            # An unqualified function's grant covers none of its versions and aliases, and
+            # a destination record names the version it ran ($LATEST, 3, live).
+            grouped[service].add(f"{arn}:*")
     statements = []
     for sid, service, actions in (
         ("SendToTargets", "sqs", WRITE_TARGET),
@@ -191,4 +195,4 @@ def policy_for(
 
 def _is_other_service(target: str) -> bool:
     """A function's, topic's or bus's ARN: not a queue to describe."""
-    return target.startswith("arn:") and target.split(":")[2] != "sqs"
+    return service_of(target) != "sqs"

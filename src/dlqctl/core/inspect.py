@@ -103,6 +103,7 @@ class InspectTally:
                 error_types={name: t.count for name, t in self.by_type.items()},
                 sources=_by_queue_name(self.sources),
                 ages={label: n for label, n in self.buckets.items() if n},
+                kinds=self._by_kind(),
             )
         return InspectReport(
             queue=queue,
@@ -135,6 +136,12 @@ class InspectTally:
             warnings=warnings,
             estimate=estimated,
         )
+
+    def _by_kind(self) -> Counter[str]:
+        kinds = Counter[str]()
+        for (kind, _), n in self.kinds.items():
+            kinds[kind] += n
+        return kinds
 
     def _error_types(self) -> list[ErrorTypeSummary]:
         ranked = sorted(self.by_type.items(), key=lambda item: (-item[1].count, item[0]))

@@ -20,6 +20,7 @@ cannot: a raw-delivery SNS subscription, or a Lambda function dlqctl may not lis
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -108,6 +109,12 @@ def read(message: Received, override: KindOverride | None = None) -> Reading:
 
 
 def _detect(message: Received) -> Reading:
+    # SQS adds DeadLetterQueueSourceArn when its redrive policy moves a message, always the
+    # last hop: an SNS envelope or a destination record that went through a queue before
+    # reaching this DLQ goes back to that queue.
+    source = message.system.get("DeadLetterQueueSourceArn")
+    if source:
+        return Reading("sqs-redrive-policy", target=source)
     attributes = _string_attributes(message)
     if "SCHEDULE_ARN" in attributes:
         return _scheduler(attributes)
@@ -121,9 +128,6 @@ def _detect(message: Received) -> Reading:
             return _lambda_destination(body)
         if _is_sns_envelope(body):
             return _sns(body)
-    source = message.system.get("DeadLetterQueueSourceArn")
-    if source:
-        return Reading("sqs-redrive-policy", target=source)
     return Reading("unknown")
 
 
@@ -147,17 +151,7 @@ def _as_kind(message: Received, kind: DlqKind) -> Reading:
 
 
 def _retarget(reading: Reading, target: str | None) -> Reading:
-    if target is None:
-        return reading
-    return Reading(
-        reading.kind,
-        target=target,
-        rule=reading.rule,
-        error_type=reading.error_type,
-        error_source=reading.error_source,
-        payload=reading.payload,
-        refused=reading.refused,
-    )
+    return reading if target is None else dataclasses.replace(reading, target=target)
 
 
 def _lambda_async(attributes: dict[str, str]) -> Reading:
@@ -165,7 +159,7 @@ def _lambda_async(attributes: dict[str, str]) -> Reading:
     if message:
         return Reading("lambda-async", error_type=_short(message), error_source="ErrorMessage")
     code = attributes.get("ErrorCode")
-    if code is not None and _filled(code):
+    if _filled(code):
         return Reading("lambda-async", error_type=f"ErrorCode {code}", error_source="ErrorCode")
     return Reading("lambda-async")
 
@@ -197,7 +191,8 @@ def _lambda_destination(body: dict[str, Any]) -> Reading:
     if "requestPayload" not in body:
         payload, refused = None, DROPPED_PAYLOAD
     else:
-        payload, refused = json.dumps(body["requestPayload"], ensure_ascii=False), None
+        # ASCII escapes: a lone surrogate in the event stays valid JSON text.
+        payload, refused = json.dumps(body["requestPayload"]), None
     return Reading(
         "lambda-destination",
         target,
@@ -241,9 +236,9 @@ def _sns(body: dict[str, Any]) -> Reading:
 
 
 def _error_code(code: str | None, condition: str | None) -> tuple[str | None, ErrorSource | None]:
-    if code is not None and _filled(code):
+    if code and _filled(code):
         return _short(code), "ERROR_CODE"
-    if condition is not None and _filled(condition):
+    if condition and _filled(condition):
         return _short(condition), "EXHAUSTED_RETRY_CONDITION"
     return None, None
 

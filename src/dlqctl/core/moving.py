@@ -26,7 +26,6 @@ from tenacity import (
 )
 
 from dlqctl.aws.sqs import BatchFailure, BatchResult, SqsGateway
-from dlqctl.aws.targets import FUNCTION_ERROR
 from dlqctl.errors import DlqctlError, TransientAwsError
 from dlqctl.models import FailedEntry
 
@@ -144,7 +143,10 @@ class Mover:
             except DlqctlError as exc:
                 _count_lost(ambiguous, pending, exc.lost_answers)
                 raise
-            _count_lost(ambiguous, pending, result.lost_answers)  # botocore's own retries
+            if result.lost_by_entry is not None:  # one call an entry: each entry's own
+                ambiguous.update(result.lost_by_entry)
+            else:
+                _count_lost(ambiguous, pending, result.lost_answers)  # botocore's own retries
             outcome.sent.update(result.succeeded)
             _settle(pending, result, outcome, stage="send", by_id=by_id)
 
@@ -244,7 +246,7 @@ def _settle(
             continue
         pending.pop(failure.entry_id, None)
         reason = f"{failure.code}: {failure.message}".rstrip(": ")
-        if failure.code == FUNCTION_ERROR:  # the function ran and failed: it stays in the DLQ
+        if failure.failed_again:  # the function ran and failed: it stays in the DLQ
             outcome.failed.append(
                 FailedEntry(
                     message_id=by_id[failure.entry_id].message_id,

@@ -57,3 +57,28 @@ def _parse_url(raw: str) -> QueueRef:
 
 def queue_name_from_arn(arn: str) -> str:
     return arn.rsplit(":", 1)[-1]
+
+
+# Any ARN: partition, service, region, account, resource.
+_ANY_ARN = re.compile(r"arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):(\d{12})?:(.+)")
+
+
+def service_of(target: str) -> str:
+    """The service an ARN names ("lambda", "sns", "events", …); a queue's name or URL,
+    like an SQS ARN, is "sqs"."""
+    match = _ANY_ARN.fullmatch(target)
+    return match.group(2) if match else "sqs"
+
+
+def is_arn(text: str) -> bool:
+    return _ANY_ARN.fullmatch(text) is not None
+
+
+def account_of(arn: str) -> str | None:
+    match = _ANY_ARN.fullmatch(arn)
+    return match.group(4) if match else None
+
+
+def region_of(arn: str) -> str | None:
+    match = _ANY_ARN.fullmatch(arn)
+    return (match.group(3) or None) if match else None

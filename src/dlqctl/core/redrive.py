@@ -25,7 +25,7 @@ from dlqctl.core.feed import FileFeed, QueueFeed
 from dlqctl.core.filters import MessageFilter
 from dlqctl.core.guardrails import RedriveOptions
 from dlqctl.core.journal import Journal
-from dlqctl.core.moving import BatchOutcome, Mover, Outgoing
+from dlqctl.core.moving import BatchOutcome, Mover, Outgoing, Sink
 from dlqctl.core.outcome import all_refused, journal_outcome, refused_error
 from dlqctl.core.pacing import TokenBucket
 from dlqctl.core.plan import PlanTally
@@ -33,7 +33,7 @@ from dlqctl.core.resend import entry_for
 from dlqctl.core.returns import ReturnDetector
 from dlqctl.core.scan import ProgressCallback
 from dlqctl.core.select import Selected, SelectionNotes
-from dlqctl.core.targets import Refused, Target, TargetResolver
+from dlqctl.core.targets import MessageRefused, Target, TargetResolver
 from dlqctl.core.wording import counted
 from dlqctl.errors import DlqctlError, RefusedError, UsageError
 from dlqctl.models import (
@@ -99,17 +99,23 @@ class CopyAction:
         self.uncounted = 0
         self.young = 0
         self.undelayed = 0
+        self._invoked: set[str] = set()  # request ids of this run's invocations
         self._entry_ids = itertools.count()
 
     def prepare(self, selected: Selected, handle: str) -> Work | str:
         message, raw = selected.message, selected.raw
         try:
             target = self.resolver.for_message(message.source_queue_arn, selected.reading)
-        except Refused as exc:
+        except MessageRefused as exc:
             return exc.reason
         if target.key not in self.targets:
             self.on_new_target(target)
             self.targets[target.key] = target
+        request = raw.get("MessageAttributes", {}).get("RequestID", {}).get("StringValue")
+        if selected.reading.kind == "lambda-async" and request in self._invoked:
+            # Lambda puts a failed invocation in the DLQ with a new message id, no redrive
+            # counter, and the RequestID this run's Invoke got: it failed again.
+            return "a copy this run invoked failed again and came back: left for a person"
         count = redrive_count(raw)
         limit = self.options.max_redrives
         if limit is not None and count >= limit:
@@ -146,12 +152,19 @@ class CopyAction:
         return self.targets[work.target_key].batch_size_limit
 
     def move(self, batch: list[Work]) -> BatchOutcome:
-        target = self.targets[batch[0].target_key]
-        return self.mover.move(target.sink, target.address, [w.outgoing for w in batch])
+        return self._remember(batch, self.mover.move)
 
     def send(self, batch: list[Work]) -> BatchOutcome:
+        return self._remember(batch, self.mover.send)
+
+    def _remember(
+        self, batch: list[Work], call: Callable[[Sink, str, list[Outgoing]], BatchOutcome]
+    ) -> BatchOutcome:
         target = self.targets[batch[0].target_key]
-        return self.mover.send(target.sink, target.address, [w.outgoing for w in batch])
+        outcome = call(target.sink, target.address, [w.outgoing for w in batch])
+        if target.service == "lambda":
+            self._invoked.update(outcome.sent.values())  # the invocations' request ids
+        return outcome
 
     def finish(self, batch: list[Work], outcome: BatchOutcome) -> None:
         self.mover.delete_sent([w.outgoing for w in batch], outcome)
@@ -179,8 +192,7 @@ class CopyAction:
         if self.uncounted:
             warnings.append(
                 f"{counted(self.uncounted, 'copy', 'copies')} went without dlqctl's redrive "
-                "counter (10 "
-                "attributes already, no room under the target's size limit, or a target "
+                "counter (10 attributes already, no room under the target's size limit, or a target "
                 "that takes no attributes: a function or a bus): --max-redrives cannot "
                 "protect them"
             )
@@ -456,7 +468,9 @@ class Redrive:
             spread = 2 * options.jitter_s / rounds  # spread the run over about --jitter
         return Pace(
             lanes=lanes,
-            batch_size=options.batch_size,
+            # A synchronous invoke waits for the function: one a batch, so the holds are
+            # renewed between invokes however long the function runs.
+            batch_size=1 if options.invoke == "sync" else options.batch_size,
             bucket=TokenBucket(options.rate, options.batch_size) if options.rate else None,
             fifo_spread_s=spread,
         )
@@ -533,7 +547,7 @@ class Redrive:
         elif not passed:
             detail = f"only {completed} of {size} canaries reached COMPLETED in the ledger"
         elif wait_s == 0 and self.options.invoke == "sync":
-            detail = f"the function took all {size} canaries (its own verdict)"
+            detail = f"the function's verdict: it took every canary ({size})"
         else:
             detail = f"none of {size} canaries came back"
         return CanaryResult(

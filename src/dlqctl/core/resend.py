@@ -10,15 +10,22 @@ source, detail-type, detail, resources and time.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
+from datetime import datetime
 from typing import Any, Literal
 
 from dlqctl.aws.sqs import RawMessage
-from dlqctl.core.copy import Copy, counted_attributes, make_copy
+from dlqctl.core.copy import (
+    MAX_DEDUPLICATION_ID,
+    Copy,
+    counted_attributes,
+    make_copy,
+    message_size,
+)
 from dlqctl.core.kinds import ANNOTATIONS, Reading
 from dlqctl.core.targets import Target
 
-MAX_DEDUPLICATION_ID = 128
 # PutEvents counts 14 bytes for an entry's Time.
 _EVENT_TIME_BYTES = 14
 
@@ -34,8 +41,35 @@ def entry_for(
     delay_s: int,
     invoke: Literal["async", "sync"],
 ) -> Copy | str:
-    """The entry `target` receives for `raw`, or why it cannot be built. `as_is`: the
-    person chose the target (--to), so the message goes exactly as it is in the DLQ."""
+    """The entry `target` receives for `raw`, or why it cannot be built (bad data in one
+    message is that message's refusal, never the run's end). `as_is`: the person chose
+    the target (--to), so the message goes exactly as it is in the DLQ."""
+    try:
+        return _entry(
+            target,
+            raw,
+            reading,
+            as_is=as_is,
+            fifo=fifo,
+            deduplication_id=deduplication_id,
+            delay_s=delay_s,
+            invoke=invoke,
+        )
+    except (ValueError, TypeError, binascii.Error) as exc:  # UnicodeError is a ValueError
+        return f"cannot build the copy for {target.name}: {exc}"
+
+
+def _entry(
+    target: Target,
+    raw: RawMessage,
+    reading: Reading,
+    *,
+    as_is: bool,
+    fifo: bool,
+    deduplication_id: str,
+    delay_s: int,
+    invoke: Literal["async", "sync"],
+) -> Copy | str:
     leave_out = frozenset() if as_is else ANNOTATIONS.get(reading.kind, frozenset())
     body = str(raw["Body"]) if as_is or reading.payload is None else reading.payload
     if target.service == "sqs":
@@ -81,10 +115,7 @@ def _publish(
             entry["Subject"] = subject
         if attributes:
             entry["MessageAttributes"] = attributes
-        size = len(message.encode("utf-8", "surrogatepass")) + sum(
-            len(n) + len(a["DataType"]) + len(a.get("StringValue", a.get("BinaryValue", b"")))
-            for n, a in attributes.items()
-        )
+        size = message_size({"Body": message, "MessageAttributes": attributes})
         counted = False
     else:
         copied, counted, size = counted_attributes(raw, body, target.max_size, leave_out)
@@ -111,12 +142,18 @@ def _envelope(raw: RawMessage) -> dict[str, Any] | None:
 def _envelope_attributes(envelope: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """An envelope's MessageAttributes ({"Type", "Value"}) as Publish takes them."""
     converted: dict[str, dict[str, Any]] = {}
-    for name, attribute in (envelope.get("MessageAttributes") or {}).items():
+    given = envelope.get("MessageAttributes") or {}
+    if not isinstance(given, dict):
+        raise ValueError("the SNS envelope's MessageAttributes is not an object")
+    for name, attribute in given.items():
         if not isinstance(attribute, dict) or "Type" not in attribute:
             continue
         kind, value = str(attribute["Type"]), str(attribute.get("Value", ""))
         if kind.startswith("Binary"):
-            converted[name] = {"DataType": kind, "BinaryValue": base64.b64decode(value)}
+            converted[name] = {
+                "DataType": kind,
+                "BinaryValue": base64.b64decode(value, validate=True),
+            }
         else:
             converted[name] = {"DataType": kind, "StringValue": value}
     return converted
@@ -136,8 +173,10 @@ def _event(body: str) -> Copy | str:
     source = str(event["source"])
     if source.startswith("aws."):
         return f"events from AWS services ({source}) cannot be put on a bus by anyone else"
-    detail = json.dumps(event["detail"], ensure_ascii=False)
-    resources = [str(r) for r in event.get("resources") or []]
+    detail = json.dumps(event["detail"])
+    resources = event.get("resources") or []
+    if not isinstance(resources, list) or not all(isinstance(r, str) for r in resources):
+        return "the event's resources are not a list of ARNs"
     entry: dict[str, Any] = {
         "Source": source,
         "DetailType": str(event["detail-type"]),
@@ -145,8 +184,10 @@ def _event(body: str) -> Copy | str:
         "Resources": resources,
     }
     if isinstance(event.get("time"), str):
-        entry["Time"] = event["time"]
+        # Checked here: botocore (without parameter validation) would raise at send time.
+        entry["Time"] = datetime.fromisoformat(event["time"].replace("Z", "+00:00"))
     size = _EVENT_TIME_BYTES + sum(
-        len(text.encode("utf-8")) for text in (source, entry["DetailType"], detail, *resources)
+        len(text.encode("utf-8", "surrogatepass"))
+        for text in (source, entry["DetailType"], detail, *resources)
     )
     return Copy(entry, size, counted=False)

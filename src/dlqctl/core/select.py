@@ -105,7 +105,7 @@ def select(
     about messages that can still match. A message the filter or a rule cannot be
     evaluated on does not match, and `notes` counts it.
     """
-    chunk_size = BATCH_GET_MAX if classifier.ledger else 1
+    chunk_size = BATCH_GET_MAX if classifier.ledger or classifier.powertools else 1
     pending: list[Received] = []
     now = clock()  # one "now" per selection, so ages compare across a long scan
     for raw in raws:

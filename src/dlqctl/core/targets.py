@@ -16,10 +16,11 @@ from dlqctl.aws.session import AwsSession
 from dlqctl.aws.targets import EventsGateway, LambdaGateway, SnsGateway
 from dlqctl.core.kinds import Reading
 from dlqctl.core.moving import Sink
+from dlqctl.core.queue_ref import account_of, is_arn, region_of, service_of
 from dlqctl.core.queues import describe, open_queue
 from dlqctl.core.scan import in_flight_room
-from dlqctl.errors import RefusedError, UsageError
-from dlqctl.models import QueueInfo
+from dlqctl.errors import DlqctlError, RefusedError, UsageError
+from dlqctl.models import DlqKind, QueueInfo
 
 TargetService = Literal["sqs", "lambda", "sns", "events"]
 
@@ -50,7 +51,7 @@ class Target:
         return self.info is not None and not self.info.fifo
 
 
-class Refused(Exception):
+class MessageRefused(Exception):
     """This message cannot be sent where it came from; it stays in the DLQ."""
 
     def __init__(self, reason: str) -> None:
@@ -82,27 +83,58 @@ class TargetResolver:
         self.fan_out = fan_out
         self.invoke = invoke
         self._cache: dict[str, Target] = {}
+        self._refused: dict[str, str] = {}  # a kind's target -> why it cannot be reached
+        self._lambdas: dict[str | None, LambdaGateway] = {}
         self._dlq_function: str | None = None
 
     def for_message(self, source_arn: str | None, reading: Reading | None = None) -> Target:
-        """The message's target; raises Refused when this message cannot go anywhere."""
+        """The message's target; raises MessageRefused when this message cannot go
+        anywhere (it stays in the DLQ, with the reason)."""
         if self.explicit:
             return self._target(self.explicit, kind_target=False)
         if reading is not None and reading.refused:
-            raise Refused(reading.refused)
+            raise MessageRefused(reading.refused)
         kind = reading.kind if reading else "unknown"
         if kind in ("sqs-redrive-policy", "unknown"):
             return self._queue(source_arn or self._only_source(), check_policy=True)
         assert reading is not None
+        # The target comes from the message (or the config): one that cannot be reached
+        # refuses this message and the others for it, not the whole run.
+        key = reading.target or f"{kind}:{reading.rule or ''}"
+        if key in self._refused:
+            raise MessageRefused(self._refused[key])
+        try:
+            return self._kind_target(kind, reading)
+        except MessageRefused as exc:
+            self._refused[key] = exc.reason
+            raise
+        except DlqctlError as exc:
+            self._refused[key] = exc.message
+            raise MessageRefused(exc.message) from None
+
+    def _kind_target(self, kind: DlqKind, reading: Reading) -> Target:
         if kind == "lambda-async":
-            return self._target(reading.target or self._function_of_dlq(), kind_target=True)
+            function = reading.target or self._function_of_dlq()
+            return self._target(self._owned(function, "lambda"), kind_target=True)
         if kind == "lambda-destination":
             if not reading.target:
-                raise Refused("the record names no function (requestContext.functionArn)")
-            return self._target(reading.target, kind_target=True)
+                raise MessageRefused("the record names no function (requestContext.functionArn)")
+            return self._target(self._owned(reading.target, "lambda"), kind_target=True)
         if kind in ("eventbridge-rule", "scheduler"):
             return self._rule_target(reading)
         return self._topic(reading)  # sns-subscription
+
+    def _owned(self, arn: str, *services: str) -> str:
+        """`arn`, when it names a resource of `services` in the DLQ's own account: whoever
+        may send to the DLQ must not steer dlqctl (and its caller's rights) elsewhere."""
+        if not is_arn(arn) or (services and service_of(arn) not in services):
+            wanted = " or ".join(services) if services else "an ARN"
+            raise MessageRefused(f"{arn[:200]!r} is not a {wanted} ARN: pass --to to choose")
+        if self.dlq is not None and account_of(arn) != account_of(self.dlq.arn):
+            raise MessageRefused(
+                f"{arn} is in another account than the DLQ: pass --to to send it there"
+            )
+        return arn
 
     def default(self) -> Target | None:
         """The target every message goes to when it is known before any is seen: --to,
@@ -115,34 +147,37 @@ class TargetResolver:
 
     def _rule_target(self, reading: Reading) -> Target:
         what = "rule" if reading.kind == "eventbridge-rule" else "schedule"
-        target = reading.target
-        if not target:
-            raise Refused(f"the message does not name its {what}'s target (TARGET_ARN)")
-        if _service_of(target) in ("lambda", "sqs", "sns"):
+        if not reading.target:
+            raise MessageRefused(f"the message does not name its {what}'s target (TARGET_ARN)")
+        target = self._owned(reading.target)
+        if service_of(target) in ("lambda", "sqs", "sns"):
             return self._target(target, kind_target=True)
         if reading.kind == "scheduler":
-            raise Refused(
+            raise MessageRefused(
                 f"the schedule's target {target} is not a function, queue or topic: "
                 "dlqctl cannot invoke it; pass --to QUEUE to keep the payloads elsewhere"
             )
-        bus = _bus_of(reading.rule)
+        if not reading.rule:
+            raise MessageRefused("the message does not name its rule (RULE_ARN)")
+        rule = self._owned(reading.rule, "events")
+        bus = _bus_of(rule)
         if not self.fan_out:
-            raise Refused(
+            raise MessageRefused(
                 f"the rule's target {target} is not a function, queue or topic: add "
                 f"--fan-out to put the event on bus {bus} again (every rule that matches "
-                "it receives it), or --to QUEUE"
+                "it, and this rule's other targets, receive it), or --to QUEUE"
             )
-        return self._bus(bus, reading.rule or "")
+        return self._bus(f"{rule.split(':rule/')[0]}:event-bus/{bus}")
 
     def _topic(self, reading: Reading) -> Target:
-        topic = reading.target
-        if not topic:
-            raise Refused(
+        if not reading.target:
+            raise MessageRefused(
                 "the message is not an SNS envelope (raw delivery?): set original_target "
                 "to the topic in the pipeline's config, or pass --to QUEUE"
             )
+        topic = self._owned(reading.target, "sns")
         if not self.fan_out:
-            raise Refused(
+            raise MessageRefused(
                 f"publishing to {topic} again reaches every subscription, not only the one "
                 "that failed: add --fan-out to accept that, or --to QUEUE for one queue"
             )
@@ -153,14 +188,14 @@ class TargetResolver:
         DeadLetterConfig), when the pipeline's config does not name it."""
         if self._dlq_function is None:
             assert self.dlq is not None
-            found = self.aws_lambda().functions_with_dlq(self.dlq.arn)
+            found = self.aws_lambda(region_of(self.dlq.arn)).functions_with_dlq(self.dlq.arn)
             if len(found) != 1:
                 which = (
                     "no function names it as its DLQ"
                     if not found
                     else f"{', '.join(found)} all name it as their DLQ"
                 )
-                raise RefusedError(
+                raise MessageRefused(
                     f"cannot tell which function {self.dlq.name}'s messages failed in: "
                     f"{which}; set original_target to the function's ARN in the pipeline's "
                     "config, or pass --to FUNCTION_ARN"
@@ -171,11 +206,13 @@ class TargetResolver:
     # -- targets -----------------------------------------------------------------------
 
     def _target(self, arn: str, *, kind_target: bool) -> Target:
-        service = _service_of(arn)
+        service = service_of(arn)
         if service == "lambda":
             return self._function(arn)
         if service == "sns":
             return self._sns_topic(arn)
+        if service == "events":
+            return self._bus(arn)
         return self._queue(arn, check_policy=not kind_target)
 
     def _queue(self, queue: str, *, check_policy: bool) -> Target:
@@ -202,7 +239,7 @@ class TargetResolver:
                 key=arn,
                 name=_resource_name(arn),
                 service="lambda",
-                sink=self.aws_lambda(_region_of(arn)),
+                sink=self.aws_lambda(region_of(arn)),
                 address=arn,
                 max_size=limit,
                 batch_size_limit=limit * 10,  # invoked one by one
@@ -215,30 +252,32 @@ class TargetResolver:
                 key=arn,
                 name=_resource_name(arn),
                 service="sns",
-                sink=SnsGateway(self.aws.client("sns", _region_of(arn))),
+                sink=SnsGateway(self.aws.client("sns", region_of(arn))),
                 address=arn,
                 max_size=SNS_MAX,
                 batch_size_limit=SNS_MAX,
             )
         return self._cache[arn]
 
-    def _bus(self, bus: str, rule_arn: str) -> Target:
-        parts = rule_arn.split(":")
-        key = f"{':'.join(parts[:5])}:event-bus/{bus}" if len(parts) >= 6 else bus
-        if key not in self._cache:
-            self._cache[key] = Target(
-                key=key,
+    def _bus(self, arn: str) -> Target:
+        """An event bus, by its ARN (arn:…:event-bus/NAME)."""
+        if arn not in self._cache:
+            bus = arn.split(":event-bus/", 1)[-1]
+            self._cache[arn] = Target(
+                key=arn,
                 name=bus,
                 service="events",
-                sink=EventsGateway(self.aws.client("events", _region_of(rule_arn))),
+                sink=EventsGateway(self.aws.client("events", region_of(arn))),
                 address=bus,
                 max_size=EVENTS_MAX,
                 batch_size_limit=EVENTS_MAX,
             )
-        return self._cache[key]
+        return self._cache[arn]
 
     def aws_lambda(self, region: str | None = None) -> LambdaGateway:
-        return LambdaGateway(self.aws.client("lambda", region))
+        if region not in self._lambdas:
+            self._lambdas[region] = LambdaGateway(self.aws.client("lambda", region))
+        return self._lambdas[region]
 
     def _only_source(self) -> str:
         if self.dlq is None:
@@ -288,18 +327,6 @@ def preflight(dlq: QueueInfo | None, target: QueueInfo, *, check_policy: bool = 
         )
 
 
-def _service_of(target: str) -> str:
-    """The service of an ARN ("lambda", "sqs", "sns", "states", …); a queue name or URL
-    is SQS."""
-    parts = target.split(":")
-    return parts[2] if target.startswith("arn:") and len(parts) > 2 else "sqs"
-
-
-def _region_of(arn: str) -> str | None:
-    parts = arn.split(":")
-    return parts[3] or None if len(parts) > 3 else None
-
-
 def _resource_name(arn: str) -> str:
     """function:NAME[:QUALIFIER] → NAME[:QUALIFIER]; a topic's last part."""
     parts = arn.split(":")
@@ -308,8 +335,8 @@ def _resource_name(arn: str) -> str:
     return parts[-1]
 
 
-def _bus_of(rule_arn: str | None) -> str:
-    """arn:…:rule/RULE is on the default bus, arn:…:rule/BUS/RULE on BUS."""
-    resource = (rule_arn or "").split(":", 5)[-1]
-    pieces = resource.split("/")
-    return pieces[1] if len(pieces) == 3 else "default"
+def _bus_of(rule_arn: str) -> str:
+    """arn:…:rule/RULE is on the default bus, arn:…:rule/BUS/RULE on BUS (a partner
+    bus's name has slashes of its own)."""
+    pieces = rule_arn.split(":", 5)[-1].split("/")
+    return "/".join(pieces[1:-1]) if len(pieces) >= 3 else "default"

@@ -84,7 +84,8 @@ def redrive(
         Invoke,
         typer.Option(
             help="A function's messages: async queues the invocation; sync waits for the "
-            "function's verdict, and a message it fails on stays in the DLQ.",
+            "function's verdict, one message a batch, and a message it fails on stays in "
+            "the DLQ.",
             rich_help_panel="Safety levers",
         ),
     ] = Invoke.async_,
@@ -150,7 +151,7 @@ def redrive(
 
         dlqctl redrive resize-dlq --kind lambda-async --invoke sync --canary 3 --dry-run
     """
-    inv = Invocation({**locals(), "invoke": invoke.value})
+    inv = Invocation(locals())  # Invoke is a StrEnum: its members are the strings
     options = inv.redrive_options(
         canary=canary,
         canary_wait_s=parse_duration(canary_wait) if canary_wait is not None else None,
