@@ -123,8 +123,9 @@ def test_a_missing_config_offers_nothing_silently(
     assert offered("inspect", "--pipeline", "") == set()
 
 
-def test_the_installed_script_completes_without_loading_boto3(configured: Path) -> None:
-    """The real path: the shell runs the installed `dlqctl` with the completion variables."""
+def test_the_installed_script_completes(configured: Path) -> None:
+    """The real path: the shell runs the installed `dlqctl` with the completion variables
+    (what that process imports, boto3 not among it, is pinned in test_startup.py)."""
     env = {
         **os.environ,
         "_DLQCTL_COMPLETE": "complete_bash",
@@ -133,12 +134,6 @@ def test_the_installed_script_completes_without_loading_boto3(configured: Path) 
     }
     done = subprocess.run([DLQCTL], env=env, capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout, done.stderr) == (0, "orders\n", "")
-    # The completion functions stay cheap: they read the config file and nothing else.
-    probe = (
-        "import sys, dlqctl.cli.completion; print(sorted({'boto3', 'botocore'} & set(sys.modules)))"
-    )
-    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-    assert loaded.stdout.strip() == "[]", loaded.stderr
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")

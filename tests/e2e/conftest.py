@@ -85,6 +85,18 @@ MOTO = "moto"
 LOCALSTACK = "localstack"
 BACKENDS = (MOTO, LOCALSTACK)
 MOTO_ACCESS_KEY = "testing"  # moto answers every key as account 123456789012
+# A test of dlqctl's own surface — parsing, input refused before any AWS call, the
+# rendering of what the server returned — has nothing a second SQS could answer
+# differently, so it runs on moto's server only. Where it also reads queues, the SQS
+# behaviour it relies on is pinned on both backends by the test its `why` names.
+CLI_SURFACE = "dlqctl's own surface: a second SQS answers nothing differently"
+
+
+def cli_surface(why: str = "") -> pytest.MarkDecorator:
+    """Mark a test of dlqctl's own surface: moto only (docs/testing.md lists them)."""
+    return pytest.mark.only_on(MOTO, reason=f"{CLI_SURFACE}{f' ({why})' if why else ''}")
+
+
 _localstack_accounts = itertools.count(100_000_000_001)  # one fresh account per test
 
 

@@ -16,7 +16,9 @@ from .conftest import (
     ORDERS_DLQ_SEED,
     Runner,
     World,
+    cli_surface,
 )
+from .test_streaming import fast_moto_clock as fast_moto_clock  # a fixture, used below
 
 pytestmark = pytest.mark.e2e
 
@@ -33,8 +35,20 @@ def _assert_complete(report: dict[str, Any], scanned: int) -> None:
     assert not any("partial view" in w for w in report["warnings"])
 
 
+# How dlqctl is told the endpoint is its own (and boto3's) configuration: the flag runs on
+# both backends, the three environment variables on moto only.
+_ENDPOINT_SETTING = cli_surface("the counts on both, with --endpoint-url")
+
+
 @pytest.mark.parametrize(
-    "endpoint", [ENDPOINT_FLAG, ENDPOINT_DLQCTL_ENV, ENDPOINT_AWS_ENV, ENDPOINT_AWS_SQS_ENV]
+    "endpoint",
+    [
+        ENDPOINT_FLAG,
+        *(
+            pytest.param(way, marks=_ENDPOINT_SETTING)
+            for way in (ENDPOINT_DLQCTL_ENV, ENDPOINT_AWS_ENV, ENDPOINT_AWS_SQS_ENV)
+        ),
+    ],
 )
 def test_inspect_counts_by_error_type(dlqctl: Runner, orders: World, endpoint: str) -> None:
     report = dlqctl("inspect", "orders-dlq", "-o", "json", endpoint=endpoint).json()
@@ -62,6 +76,7 @@ def test_inspect_counts_by_error_type(dlqctl: Runner, orders: World, endpoint: s
     assert report["receive_counts"]["min"] == report["receive_counts"]["max"] == 1
 
 
+@cli_surface("the counts on both: test_inspect_counts_by_error_type")
 def test_inspect_ndjson_is_one_line(dlqctl: Runner, orders: World) -> None:
     (report,) = dlqctl("inspect", "orders-dlq", "-o", "ndjson").ndjson()
     assert _counts(report) == ORDERS_DLQ_COUNTS
@@ -75,6 +90,7 @@ def test_inspect_accepts_arn_and_url(dlqctl: Runner, orders: World, ref: str) ->
     assert _counts(report) == ORDERS_DLQ_COUNTS
 
 
+@cli_surface("a filter over the receives test_inspect_counts_by_error_type pins")
 def test_inspect_filters_by_error_type(dlqctl: Runner, orders: World) -> None:
     report = dlqctl(
         "inspect", "orders-dlq", "--error-type", "Timeout", "--error-type", "Unknown", "-o", "json"
@@ -84,6 +100,7 @@ def test_inspect_filters_by_error_type(dlqctl: Runner, orders: World) -> None:
     _assert_complete(report, len(ORDERS_DLQ_SEED))  # every message is scanned to filter
 
 
+@cli_surface("a filter over the SentTimestamps test_peek_sorts_by_send_time pins")
 def test_inspect_min_age_excludes_fresh_messages(dlqctl: Runner, orders: World) -> None:
     report = dlqctl("inspect", "orders-dlq", "--min-age", "1h", "-o", "json").json()
     assert report["matched"] == 0
@@ -142,6 +159,7 @@ def test_inspect_sees_messages_sqs_dead_lettered(dlqctl: Runner, world: World, s
     assert report["receive_counts"]["min"] >= 3  # moto keeps the source's receive count
 
 
+@pytest.mark.usefixtures("fast_moto_clock")  # 200 messages: moto's clock is the slow part
 def test_inspect_200_messages(dlqctl: Runner, world: World) -> None:
     world.create("bulk-dlq")
     kinds = ["Timeout", "ValidationError", "Throttled", "Crash"]

@@ -6,8 +6,9 @@ there dlqctl can only say so (the last test). Here each DLQ is filled the way SQ
 one: messages sent to the source and received past its maxReceiveCount.
 
 LocalStack moves one message at a time and, with a rate, waits 1/rate seconds after each:
-at --rate 1 a task of 5 messages runs for about 5 seconds, long enough to be seen RUNNING
-and cancelled. Every test reads the queues back: what the task moved is in the target,
+at --rate 1 a task of RUNNING_TASK messages runs for about as many seconds, long enough to
+be seen RUNNING and cancelled even when each dlqctl process takes seconds to start on a
+busy machine (with 6 messages, a start, a status and a cancel sometimes came too late). Every test reads the queues back: what the task moved is in the target,
 the rest still in the DLQ, nothing held, nothing lost or doubled.
 """
 
@@ -70,6 +71,10 @@ def fill_natively(world: World, source: str, dlq: str, bodies: list[str]) -> Non
     )
 
 
+# Messages in the DLQ of a task that must still be running after a few dlqctl runs.
+RUNNING_TASK = 20
+
+
 def two_sources(world: World, per_source: int = 3) -> dict[str, list[str]]:
     """orders and payments (maxReceiveCount 1) → shared-dlq, filled natively; returns
     each source's bodies."""
@@ -130,7 +135,7 @@ def history_runs(dlqctl: Runner) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("to", [None, "replay"], ids=["to-sources", "to-replay"])
 def test_start_status_cancel(dlqctl: Runner, world: World, to: str | None) -> None:
-    bodies = two_sources(world)
+    bodies = two_sources(world, per_source=RUNNING_TASK // 2)
     if to:
         world.create(to)
     dlq_arn = world.arn("shared-dlq")
@@ -146,8 +151,8 @@ def test_start_status_cancel(dlqctl: Runner, world: World, to: str | None) -> No
     assert running["task_handle"] == started["task_handle"]
     assert (running["source"], running["destination"]) == (dlq_arn, started["destination"])
     assert running["rate"] == 1
-    assert running["to_move"] == 6
-    assert 0 <= running["moved"] < 6
+    assert running["to_move"] == RUNNING_TASK
+    assert 0 <= running["moved"] < RUNNING_TASK
     assert running["started_at"] and running["started_at"].endswith("Z")
 
     cancelled = dlqctl("move-task", "cancel", "shared-dlq", "-o", "json").json()
@@ -155,12 +160,12 @@ def test_start_status_cancel(dlqctl: Runner, world: World, to: str | None) -> No
     final = settle(world, dlqctl, "shared-dlq", "CANCELLED")
 
     # What moved stays moved, the rest stays in the DLQ; nothing held, nothing doubled.
-    assert 0 < final["moved"] < 6, final
+    assert 0 < final["moved"] < RUNNING_TASK, final
     moved: Counter[str] = Counter()
     for target in [to] if to else list(SOURCES):
         moved += record_move(world, "shared-dlq", target)
     assert sum(moved.values()) == final["moved"]
-    assert world.counts("shared-dlq") == (6 - final["moved"], 0)
+    assert world.counts("shared-dlq") == (RUNNING_TASK - final["moved"], 0)
     everything = Counter(b for source in SOURCES for b in bodies[source])
     left = Counter(world.expected["shared-dlq"].values())
     assert moved + left == everything
@@ -213,7 +218,7 @@ def test_task_completes_with_the_figures_shown(
 
 
 def test_each_task_is_a_run_of_its_own(dlqctl: Runner, world: World) -> None:
-    two_sources(world)
+    two_sources(world, per_source=RUNNING_TASK // 2)
     handles = []
     for _ in range(2):
         started = dlqctl("move-task", "start", "shared-dlq", "--rate", "1", "--yes", "-o", "json")
@@ -238,7 +243,7 @@ def _error_line(result: Result, code: int) -> str:
 
 
 def test_errors_keep_their_message_and_exit_code(dlqctl: Runner, world: World) -> None:
-    two_sources(world)
+    two_sources(world, per_source=RUNNING_TASK // 2)
     world.create("plain")
 
     not_a_dlq = _error_line(dlqctl("move-task", "start", "plain", "--yes"), 1)

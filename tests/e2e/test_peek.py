@@ -16,6 +16,7 @@ from .conftest import (
     TEXT_BODY,
     Runner,
     World,
+    cli_surface,
     start_dlqctl,
 )
 
@@ -72,6 +73,7 @@ def test_peek_json_error_type_comes_from_the_attribute(dlqctl: Runner, orders: W
             }
 
 
+@cli_surface("the look itself: test_peek_ndjson_shows_every_kind_of_body")
 def test_peek_json_limit(dlqctl: Runner, orders: World) -> None:
     document = dlqctl("peek", "orders-dlq", "--limit", "3", "-o", "json").json()
     assert len(document["messages"]) == 3
@@ -81,12 +83,14 @@ def test_peek_json_limit(dlqctl: Runner, orders: World) -> None:
     assert set(_by_id(document["messages"])) <= set(orders.expected["orders-dlq"])
 
 
+@cli_surface("the look itself: test_peek_ndjson_shows_every_kind_of_body")
 def test_peek_ndjson_limit_zero_prints_nothing(dlqctl: Runner, orders: World) -> None:
     result = dlqctl("peek", "orders-dlq", "-n", "0", "-o", "ndjson")
     assert result.ndjson() == []
     assert result.stderr.strip() == "scanned 9 of ~9; 9 matched (reached approximate depth)"
 
 
+@cli_surface("receives sized to a cap: test_streaming's --max-messages 1")
 def test_peek_ndjson_stops_at_the_limit_and_says_so(dlqctl: Runner, orders: World) -> None:
     result = dlqctl("peek", "orders-dlq", "-n", "3", "-o", "ndjson")
     assert len(result.ndjson()) == 3
@@ -97,6 +101,7 @@ def test_peek_ndjson_stops_at_the_limit_and_says_so(dlqctl: Runner, orders: Worl
 
 
 @pytest.mark.parametrize("fmt", ["json", "ndjson"])
+@cli_surface("a filter over the receives test_peek_json_error_type_comes_from_the_attribute pins")
 def test_peek_error_type_filter(dlqctl: Runner, orders: World, fmt: str) -> None:
     result = dlqctl("peek", "orders-dlq", "--error-type", "ValidationError", "-o", fmt)
     messages = result.json()["messages"] if fmt == "json" else result.ndjson()
@@ -105,6 +110,7 @@ def test_peek_error_type_filter(dlqctl: Runner, orders: World, fmt: str) -> None
     assert {m["body"]["order_id"] for m in messages} == {"o-1", "o-2", "o-3"}
 
 
+@cli_surface("a filter over the receives test_peek_json_error_type_comes_from_the_attribute pins")
 def test_peek_exclude_error_type(dlqctl: Runner, orders: World) -> None:
     messages = dlqctl(
         "peek", "orders-dlq", "--exclude-error-type", "Unknown", "-o", "ndjson"
@@ -113,11 +119,13 @@ def test_peek_exclude_error_type(dlqctl: Runner, orders: World) -> None:
     assert "Unknown" not in {m["error_type"] for m in messages}
 
 
+@cli_surface("a filter over the bodies test_peek_ndjson_shows_every_kind_of_body pins")
 def test_peek_query_over_json_body(dlqctl: Runner, orders: World) -> None:
     messages = dlqctl("peek", "orders-dlq", "--query", "total > `30`", "-o", "ndjson").ndjson()
     assert sorted(m["body"]["order_id"] for m in messages) == ["o-4", "o-5", "o-6"]
 
 
+@cli_surface("rendering the bodies test_peek_ndjson_shows_every_kind_of_body pins")
 def test_peek_redact_masks_a_field(dlqctl: Runner, orders: World) -> None:
     messages = dlqctl(
         "peek", "orders-dlq", "--redact", "customer.email", "--error-type", "Timeout", "-o", "json"
@@ -133,6 +141,7 @@ def test_peek_redact_masks_a_field(dlqctl: Runner, orders: World) -> None:
         assert message["body_sha256"] == hashlib.sha256(json.dumps(original).encode()).hexdigest()
 
 
+@cli_surface("rendering the bodies test_peek_ndjson_shows_every_kind_of_body pins")
 def test_peek_redact_ndjson_leaves_non_json_bodies(dlqctl: Runner, orders: World) -> None:
     messages = dlqctl("peek", "orders-dlq", "--redact", "customer.email", "-o", "ndjson").ndjson()
     assert len(messages) == 9
@@ -141,6 +150,7 @@ def test_peek_redact_ndjson_leaves_non_json_bodies(dlqctl: Runner, orders: World
     assert sorted(text, key=len) == [TEXT_BODY, "x" * BIG_BODY_BYTES]
 
 
+@cli_surface("rendering the bodies test_peek_ndjson_shows_every_kind_of_body pins")
 def test_peek_no_body(dlqctl: Runner, orders: World) -> None:
     messages = dlqctl("peek", "orders-dlq", "--no-body", "-o", "ndjson").ndjson()
     assert len(messages) == 9
@@ -175,6 +185,7 @@ def test_peek_sorts_by_send_time(dlqctl: Runner, world: World, sort: str) -> Non
     assert {m["message_id"] for m in messages} <= set(edge)
 
 
+@cli_surface("a closed pipe; holds released on both: every test's world check")
 def test_a_reader_that_leaves_early_is_not_an_error(dlqctl: Runner, orders: World) -> None:
     """`dlqctl peek -o ndjson | head -1`: the pipe closes before dlqctl writes."""
     run = start_dlqctl(dlqctl, "peek", "orders-dlq", "-o", "ndjson")

@@ -19,6 +19,7 @@ from .conftest import (
     Runner,
     World,
     assert_one_error_line,
+    cli_surface,
     receive_all,
     release,
     run_without_terminal,
@@ -207,6 +208,7 @@ def test_dry_run_changes_nothing(dlqctl: Runner, orders: World) -> None:
 # -- 3. safety refusals ------------------------------------------------------------------
 
 
+@cli_surface("refused before any AWS call")
 def test_without_a_terminal_and_without_yes_it_refuses(dlqctl: Runner, orders: World) -> None:
     result = run_without_terminal(
         dlqctl, "redrive", "orders-dlq", "--error-type", "Timeout", "-o", "json"
@@ -217,6 +219,7 @@ def test_without_a_terminal_and_without_yes_it_refuses(dlqctl: Runner, orders: W
     assert orders.counts("orders") == (0, 0)
 
 
+@cli_surface("refused before any AWS call")
 def test_without_a_filter_or_all_it_refuses(dlqctl: Runner, orders: World) -> None:
     line = assert_one_error_line(dlqctl("redrive", "orders-dlq", "--yes", "-o", "json"), 4)
     assert "--all" in line

@@ -27,6 +27,7 @@ from .conftest import (
     Started,
     World,
     assert_one_error_line,
+    cli_surface,
     receive_all,
     release,
 )
@@ -490,6 +491,7 @@ def test_second_sigint_stops_cleanly_and_reports(
     ],
     ids=["redrive", "purge"],
 )
+@cli_surface("refused before any AWS call")
 def test_max_messages_zero_is_a_usage_error(
     dlqctl: Runner, orders: World, command: list[str]
 ) -> None:

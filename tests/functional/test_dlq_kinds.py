@@ -403,3 +403,27 @@ def test_a_missing_rule_target_refuses_only_its_messages(aws: Aws) -> None:
     assert [json.loads(m["Body"])["detail"] for m in aws.messages(billing_url)] == [{"order": 1}]
     assert {m["MessageId"] for m in aws.messages(url)} == {missing, foreign}
     assert sent not in reasons
+
+
+def test_journal_names_each_refused_message_with_its_reason(aws: Aws, tmp_path: Any) -> None:
+    url, _ = aws.queue("resize-destination")
+    function = aws.function("resize-images")
+    kept, dropped = aws.put(
+        url,
+        shapes.destination_record({"image": 1}, function=f"{function}:$LATEST"),
+        shapes.destination_record(None, function=f"{function}:$LATEST"),
+    )
+    journal = tmp_path / "journal.jsonl"
+    invocations = Invocations()
+    api = dlqctl(**{"lambda": invocations.client})
+    report = api.redrive(
+        "resize-destination", build_filter(), RedriveOptions(select_all=True), journal=journal
+    )
+    assert report.deleted == 1
+    records = [json.loads(line) for line in journal.read_text().splitlines()]
+    stayed = [m for r in records if r["kind"] == "not_moved" for m in r["messages"]]
+    assert [(m["message_id"], m["stage"]) for m in stayed] == [(dropped, "refused")]
+    assert "requestPayload" in stayed[0]["reason"]
+    sent = [s["message_id"] for r in records if r["kind"] == "batch" for s in r["sent"]]
+    assert sent == [kept]
+    assert [r["kind"] for r in records][-1] == "end"

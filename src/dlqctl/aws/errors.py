@@ -26,6 +26,7 @@ from dlqctl.errors import (
     EndpointError,
     NotFoundError,
     QueueNotFoundError,
+    RefusedError,
     ThrottledError,
     TransientAwsError,
     UsageError,
@@ -71,6 +72,19 @@ _THROTTLED = {
     "ProvisionedThroughputExceededException",
     "SlowDown",
 }
+
+# ReceiveMessage's answer once a queue holds its quota of messages in flight. The code is
+# "OverLimit" in both protocols: unlike most SQS errors, the query-protocol model gives it
+# no "AWS.SimpleQueueService." prefix (HTTP 403, sender fault), and the JSON protocol's
+# x-amzn-query-error header carries the same name. AddPermission answers it too, for
+# another limit: only a receive's OverLimit means the in-flight quota.
+_OVER_LIMIT = {"OverLimit"}
+
+
+class InFlightLimitError(RefusedError):
+    """SQS refused a receive: the queue already holds its quota of messages in flight.
+    Refused like dlqctl's own check of that quota before a look (exit 4); a run that
+    meets it stops instead, with a report (core/engine.py)."""
 
 
 # What an endpoint answers for an operation it does not have: AWS's common error for an
@@ -143,6 +157,8 @@ def _translate_client_error(exc: ClientError, service: str, resource: str) -> Dl
             f"AWS rejected the credentials ({error_code(exc)}) calling {action}: refresh them "
             "(e.g. `aws sso login`) or choose another --profile"
         )
+    if codes & _OVER_LIMIT and exc.operation_name == "ReceiveMessage":
+        return in_flight_limit(resource)
     if codes & _THROTTLED:
         return ThrottledError(
             f"{action} on {resource} is still throttled after retries: wait and retry, "
@@ -152,6 +168,22 @@ def _translate_client_error(exc: ClientError, service: str, resource: str) -> Dl
     if _status(exc) >= 500 or codes & _SERVER_ERRORS:
         return TransientAwsError(text, ambiguous=True)
     return AwsError(text)
+
+
+def in_flight_limit(url: str) -> InFlightLimitError:
+    """The error for a queue SQS hands no more messages out of, its in-flight quota full."""
+    return InFlightLimitError(
+        f"SQS refused to hand out more messages: {_queue_name(url)} already holds its quota "
+        "of messages in flight (about 120,000, received and not yet deleted by any reader); "
+        "wait for those holds to lapse or their readers to delete them, then look again, or "
+        "look at fewer messages (--max-scan)",
+        {"action": "sqs:ReceiveMessage", "resource": url},
+    )
+
+
+def _queue_name(resource: str) -> str:
+    """A queue's name from its URL (SQS calls name the queue by URL)."""
+    return resource.rstrip("/").rpartition("/")[2] or resource
 
 
 def _translate_botocore_error(exc: Exception, resource: str) -> DlqctlError:

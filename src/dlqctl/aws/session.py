@@ -1,4 +1,9 @@
-"""Clients built from settings, or injected: tests and scripts may hand in their own."""
+"""Clients built from settings, or injected: tests and scripts may hand in their own.
+
+boto3 and botocore are imported where the first client or session is made, not here:
+core modules import this one for their signatures, and `dlqctl --help` and TAB
+completion, which load those modules, never make a client (tests/cli/test_startup.py).
+"""
 
 from __future__ import annotations
 
@@ -6,20 +11,21 @@ import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-import boto3
-import botocore.session
-from botocore.config import Config
-
 from dlqctl import __version__
-from dlqctl.aws.errors import aws_call
-from dlqctl.config import Settings
 from dlqctl.errors import UsageError
 
 if TYPE_CHECKING:
+    import boto3
+
     from dlqctl.aws.cloudformation import CloudFormationGateway
     from dlqctl.aws.cloudwatch import CloudWatchGateway
     from dlqctl.aws.ledger import LedgerGateway
     from dlqctl.aws.sqs import SqsGateway
+    from dlqctl.config import Settings
+
+
+# Lambda's longest function timeout, and a little more for the answer to arrive.
+LONGEST_WAIT_S = 905
 
 
 class AwsSession:
@@ -36,14 +42,22 @@ class AwsSession:
         session: boto3.Session | None = None,
         clients: dict[str, Any] | None = None,
     ) -> None:
-        self.settings = settings or Settings()
+        if settings is None:
+            from dlqctl.config import Settings
+
+            settings = Settings()
+        self.settings = settings
         self._session = session
-        self._clients: dict[tuple[str, str | None], Any] = {}
+        self._clients: dict[tuple[str, str | None, bool], Any] = {}
         self._injected = dict(clients or {})
 
     @property
     def boto_session(self) -> boto3.Session:
         if self._session is None:
+            import boto3
+
+            from dlqctl.aws.errors import aws_call
+
             # boto3 reads AWS_DEFAULT_REGION and the profile; AWS_REGION is the newer
             # convention that the SDKs and the AWS CLI v2 also honour.
             region = self.settings.region or os.environ.get("AWS_REGION") or None
@@ -56,19 +70,26 @@ class AwsSession:
                     )
         return self._session
 
-    def client(self, service: str, region: str | None = None) -> Any:
+    def client(self, service: str, region: str | None = None, *, waits: bool = False) -> Any:
+        """`waits`: for calls that last as long as the work they wait on (a synchronous
+        Lambda invoke, up to its 15-minute timeout), and that botocore must not repeat
+        when the answer is lost, since the work may have been done."""
         if service in self._injected:
             return self._injected[service]
-        key = (service, region)
+        key = (service, region, waits)
         if key not in self._clients:
+            from botocore.config import Config
+
+            from dlqctl.aws.errors import aws_call
+
             config = Config(
                 retries={
                     "mode": self.settings.retry_mode,
-                    "max_attempts": self.settings.max_attempts,
+                    "max_attempts": 1 if waits else self.settings.max_attempts,
                 },
                 user_agent_extra=f"dlqctl/{__version__}",
                 connect_timeout=5,
-                read_timeout=60,
+                read_timeout=LONGEST_WAIT_S if waits else 60,
                 max_pool_connections=32,  # at least the lane count (--concurrency ≤ 32)
                 # dlqctl builds every request itself: skipping botocore's client-side
                 # validation saves 5-10 % of CPU per message (docs/performance.md).
@@ -134,6 +155,9 @@ def _local_session(profile: str | None, region: str | None) -> boto3.Session:
     configured keys, botocore's credential chain would end at the EC2 instance metadata
     service (169.254.169.254: traffic off the machine and a wait of seconds), so that
     link is taken out; an emulator accepts any keys, so fixed ones stand in."""
+    import boto3
+    import botocore.session
+
     core = botocore.session.Session(profile=profile)
     core.get_component("credential_provider").remove("iam-role")
     session = boto3.Session(botocore_session=core, region_name=region)

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlqctl.aws.errors import aws_call, unknown_operation
+from dlqctl.aws.limits import SQS_BATCH_MAX as SQS_BATCH_MAX
 from dlqctl.aws.lost_answers import LostAnswers
 from dlqctl.errors import AwsError, DlqctlError
-
-SQS_BATCH_MAX = 10
 
 RawMessage = dict[str, Any]
 

@@ -18,15 +18,17 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from dlqctl.cli.output import Output, OutputFormat
-from dlqctl.cli.render import describe_report
-from dlqctl.config import Settings, load_settings
 from dlqctl.core.durations import parse_duration
-from dlqctl.core.filters import MessageFilter, build_filter
-from dlqctl.core.guardrails import DEFAULT_BATCH_SIZE, DEFAULT_MAX_MESSAGES, RedriveOptions
 from dlqctl.errors import DlqctlError, ExitCode, UsageError
 
+# Every command module imports this one, and so do `--help` and TAB completion: what
+# needs the models (settings, filters, rendering, and through the API boto3) is imported
+# where a command first uses it (tests/cli/test_startup.py).
 if TYPE_CHECKING:
     from dlqctl.api import Dlqctl
+    from dlqctl.config import Settings
+    from dlqctl.core.filters import MessageFilter
+    from dlqctl.core.guardrails import RedriveOptions
 
 LOOK_FORCE_HELP = (
     "Look even when this look would move messages on to the DLQ's own DLQ (its redrive "
@@ -52,6 +54,8 @@ class Invocation:
 
     @functools.cached_property
     def settings(self) -> Settings:
+        from dlqctl.config import load_settings
+
         flags = {
             key: self.values.get(key)
             for key in (
@@ -77,6 +81,8 @@ class Invocation:
         return Dlqctl(self.settings)
 
     def message_filter(self) -> MessageFilter:
+        from dlqctl.core.filters import build_filter
+
         return build_filter(
             error_types=self.values.get("error_type") or (),
             exclude_error_types=self.values.get("exclude_error_type") or (),
@@ -91,6 +97,8 @@ class Invocation:
 
     def redrive_options(self, **extra: Any) -> RedriveOptions:
         """RedriveOptions from the selection and pacing groups (plus a command's own)."""
+        from dlqctl.core.guardrails import DEFAULT_BATCH_SIZE, DEFAULT_MAX_MESSAGES, RedriveOptions
+
         v = self.values
         return RedriveOptions(
             to=v.get("to"),
@@ -145,6 +153,8 @@ def run(out: Output, body: Callable[[], None]) -> None:
     except DlqctlError as exc:
         done = exc.report
         if done is not None:  # what the run had done before the error stopped it
+            from dlqctl.cli.render import describe_report
+
             out.report(done, describe_report(done))
         _report(out, exc.message, exc)
         raise typer.Exit(int(exc.exit_code)) from None

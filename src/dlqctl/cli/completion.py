@@ -2,18 +2,21 @@
 
 The shell runs these on every TAB, so they read the config file and nothing else (no
 boto3, no AWS call), and they never fail: a missing or broken config offers nothing,
-silently; the next real command reports what is wrong with it.
+silently; the next real command reports what is wrong with it. cli/options.py imports
+this module for every command, so the config's models load only when TAB asks.
 """
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import typer
 
-from dlqctl.config import ConfigFile, config_path, load_config
-from dlqctl.core.queue_ref import parse_queue_ref
 from dlqctl.errors import UsageError
+
+if TYPE_CHECKING:
+    from dlqctl.config import ConfigFile
 
 
 def complete_pipeline(ctx: typer.Context) -> list[tuple[str, str]]:
@@ -36,6 +39,8 @@ def complete_queue(ctx: typer.Context) -> list[tuple[str, str]]:
 def _config(ctx: typer.Context) -> ConfigFile:
     """The config file the command being completed would read: its `--config` when it
     was typed earlier on the line, else DLQCTL_CONFIG, ./dlqctl.toml or the user's."""
+    from dlqctl.config import ConfigFile, config_path, load_config
+
     try:
         return load_config(config_path(ctx.params.get("config"), os.environ))
     except Exception:  # whatever is wrong, a message here would land in the prompt
@@ -46,6 +51,8 @@ def queue_name(ref: str | None) -> str | None:
     """A pipeline's queue as a bare name; None for a value no command would accept."""
     if not ref:
         return None
+    from dlqctl.core.queue_ref import parse_queue_ref
+
     try:
         return parse_queue_ref(ref).name
     except UsageError:

@@ -9,18 +9,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import typer
 
 from dlqctl.cli.common import Invocation
 from dlqctl.cli.output import Output, OutputFormat
-from dlqctl.cli.render import redrive_view
-from dlqctl.core.engine import StopSignal
-from dlqctl.core.outcome import exit_code
-from dlqctl.core.plan import movable
-from dlqctl.core.scan import ProgressCallback
 from dlqctl.errors import ExitCode, RefusedError
-from dlqctl.models import PlannedMessage, RedriveReport
+
+# The commands that move messages import this module at their top, so `--help` does too:
+# the engine, the rendering and the models load when a run starts.
+if TYPE_CHECKING:
+    from dlqctl.core.engine import StopSignal
+    from dlqctl.core.scan import ProgressCallback
+    from dlqctl.models import PlannedMessage, RedriveReport
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class Hooks:
     on_planned: Callable[[PlannedMessage], None] | None
 
 
-RunCall = Callable[[Hooks], RedriveReport]
+RunCall = Callable[[Hooks], "RedriveReport"]
 
 
 def can_prompt() -> bool:
@@ -50,6 +52,9 @@ def require_consent(inv: Invocation) -> None:
 
 def drive(inv: Invocation, run: RunCall, *, verb: str) -> None:
     """Plan (dry run, or before the prompt), confirm, run, report, exit with its code."""
+    from dlqctl.cli.render import redrive_view
+    from dlqctl.core.outcome import exit_code
+    from dlqctl.core.plan import movable
 
     def confirm(plan: RedriveReport) -> bool:
         if bar is not None:
@@ -95,6 +100,8 @@ def drive(inv: Invocation, run: RunCall, *, verb: str) -> None:
 
 
 def show(out: Output, report: RedriveReport) -> None:
+    from dlqctl.cli.render import redrive_view
+
     if out.format is OutputFormat.json:
         out.emit(report)
     elif out.format is OutputFormat.ndjson:
@@ -119,6 +126,8 @@ def plain_interrupts() -> Iterator[None]:
 def graceful_interrupt(out: Output) -> Iterator[StopSignal]:
     """First Ctrl-C or SIGTERM: finish the round in hand, release, report. Second: also
     give up the retries in hand. Either way the run ends with its report and journal."""
+    from dlqctl.core.engine import StopSignal
+
     stop = StopSignal()
 
     def handler(signum: int, frame: FrameType | None) -> None:

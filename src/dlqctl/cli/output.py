@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any, TextIO
 
-from pydantic_core import to_jsonable_python
 from rich.console import Console, RenderableType
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
@@ -32,6 +31,8 @@ class OutputFormat(StrEnum):
 
 def _plain(value: Any) -> Any:
     """Models (also nested in dicts and lists), datetimes and enums as JSON values."""
+    from pydantic_core import to_jsonable_python  # not at import: `--help` needs no pydantic
+
     return to_jsonable_python(value)
 
 

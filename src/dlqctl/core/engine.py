@@ -18,6 +18,12 @@ it cannot be received again, and is released at the end.
 Accounting: every batch of a round is recorded (report and journal) once all lanes of
 the round have answered, before any error one of them met is raised, and the run's
 stop reason is always set.
+
+In-flight room: what a run leaves held (messages that do not match, failed, or exported
+without --delete) counts against the DLQ's in-flight quota, and what it moves does not.
+So a run goes through a DLQ of any depth while what it leaves fits, and stops before
+the receive that could overfill it (`held_room`, the room less one round), or when SQS
+says the queue is full: a stop reason and a report, never an error mid-round.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
+from dlqctl.aws.errors import InFlightLimitError
 from dlqctl.aws.sqs import SQS_BATCH_MAX, RawMessage
 from dlqctl.core.feed import FileFeed, QueueFeed
 from dlqctl.core.journal import Journal
@@ -203,6 +210,7 @@ class Engine:
         self.batches = 0  # batches acted on, for the breaker's pace
         self.processed = 0  # messages acted on (moved, exported, or failed): the progress
         self.stopped_because: str | None = None
+        self.warnings: list[str] = []  # for the run's report
         self.sent_ids = SentIds()
         self.recent_keys: deque[str] = deque(maxlen=RECENT_KEYS)
         self.sent_order: list[tuple[str, str]] = []  # (new id, key) of the first copies
@@ -213,6 +221,7 @@ class Engine:
         self._pool = ThreadPoolExecutor(max(1, pace.lanes), thread_name_prefix="lane")
         # `batch` journal records of the round, written together (one fsync) by _flush.
         self._recorded: list[dict[str, Any]] = []
+        self._not_moved: list[dict[str, str]] = []
         # FIFO: batches sent in this round's waves, deleted once its last wave is out.
         self._unfinished: list[tuple[list[Work], BatchOutcome]] = []
         self.watch: Callable[[], str | None] = lambda: None  # the breaker, between rounds
@@ -233,34 +242,70 @@ class Engine:
             if self.stop.is_set():
                 self.stopped_because = stop_reason(self.stop)
                 return False
-            if self.held_room is not None and self.queue and self.queue.held >= self.held_room:
-                self.stopped_because = (
-                    f"in-flight limit: {self.queue.held} messages left in the DLQ are held; "
-                    "narrow the filter (e.g. --min-age), export the rest first, or move "
-                    "everything with `dlqctl move-task start`"
-                )
+            queue = self.queue
+            if queue and self.held_room is not None and queue.held >= self.held_room:
+                self._stop_at_room(by_sqs=False)
                 return False
-            raws = self.feed.receive(limit - self.tally.selected)
+            try:
+                raws = self.feed.receive(limit - self.tally.selected)
+            except InFlightLimitError:
+                # Other readers filled the quota since the run began (OverLimit, or empty
+                # receives from a full queue): the same stop as the one above, found by
+                # SQS instead of by the run's own count.
+                self._stop_at_room(by_sqs=True)
+                return False
             if not raws:
                 if self.feed.ended_because is not None:
                     return True
                 continue
             self._lose(self.queue.renew_if_due() if self.queue else set())
-            self._act(self._sort(raws))
+            work, waiting = self._sort(raws)
+            try:
+                self._act(work)
+            finally:
+                # Only now: this round's earlier messages of those groups were sent first.
+                self.broken_groups |= waiting
             if self.stopped_because is not None:
                 return False
         return True
 
+    def _stop_at_room(self, *, by_sqs: bool) -> None:
+        """Stop before the next receive: what the run leaves held (messages that do not
+        match, failed, or exported without --delete) would not fit in the DLQ's in-flight
+        room. Each round is recorded already; the rest is released by `close`."""
+        held = self.queue.held if self.queue else 0
+        if by_sqs:
+            why = f"SQS hands out no more (its in-flight quota is full), {held} held by this run"
+        elif held:
+            why = f"{held} messages left in the DLQ are held"
+        else:
+            why = "other readers hold the DLQ's in-flight room"
+        self.stopped_because = (
+            f"in-flight limit: {why}; run again to go on (what moved has left the DLQ), "
+            "first move what it leaves out of the way (`dlqctl export --delete` with a "
+            "filter that matches it), or move everything with `dlqctl move-task start`"
+        )
+        self.warnings.append(
+            "the run stopped at the DLQ's in-flight limit: the messages it left held are "
+            "released (visible in the DLQ again), and matches it did not reach are still there"
+        )
+
     def close(self) -> None:
-        """Release what is still held; safe to call twice."""
+        """Release what is still held, and journal what stayed; safe to call twice."""
         self._pool.shutdown(wait=True)
-        if self.queue:
-            self.queue.release()
+        try:
+            if self.queue:
+                self.queue.release()
+        finally:
+            self._flush()
 
     # -- sorting a round -------------------------------------------------------------
 
-    def _sort(self, raws: list[RawMessage]) -> list[Work]:
-        """The round's matching messages, as work; the rest stays held until the end."""
+    def _sort(self, raws: list[RawMessage]) -> tuple[list[Work], set[str]]:
+        """The round's matching messages, as work; the rest stays held until the end.
+        And the FIFO groups with a message that stays in the DLQ: what comes before it in
+        the round is work (in order), what comes after is skipped, and later rounds skip
+        the group."""
         fresh = []
         for raw in raws:
             message_id = raw["MessageId"]
@@ -305,8 +350,7 @@ class Engine:
                     stopped_here.add(group)
                 continue
             work.append(prepared)
-        self.broken_groups |= stopped_here
-        return work
+        return work, stopped_here
 
     # -- acting ----------------------------------------------------------------------
 
@@ -467,10 +511,15 @@ class Engine:
         return fatal
 
     def _flush(self) -> None:
-        """Make the round's batch records durable, before anything else is sent."""
+        """Make the round's batch records durable, before anything else is sent; and the
+        selected messages that stay in the DLQ (refused, skipped, hold lost), in one
+        `not_moved` record."""
         records, self._recorded = self._recorded, []
+        stayed, self._not_moved = self._not_moved, []
         if self.journal:
             self.journal.record_all("batch", records)
+            if stayed:
+                self.journal.record("not_moved", messages=stayed)
 
     def _still_holding(self, round_: list[list[Work]]) -> list[list[Work]]:
         """Renew the holds if due; what lost its hold is not sent (SQS may hand it to
@@ -541,6 +590,8 @@ class Engine:
         else:
             message_id = item
         self.tally.failed.append(FailedEntry(message_id=message_id, stage=stage, reason=reason))
+        # The journal names every selected message that stayed, and why, not only counts.
+        self._not_moved.append({"message_id": message_id, "stage": stage, "reason": reason})
 
     def _leave(self, work: Iterable[Work], *, why: str | None = None) -> None:
         """Selected work the run did not get to: it stays in the DLQ, and is reported."""

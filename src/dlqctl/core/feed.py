@@ -6,6 +6,8 @@ The book holds only what the run has not finished with (matched messages in hand
 the ones it leaves in the queue), so its size never grows with what was moved. Holds are
 renewed before they lapse; a renewal SQS refuses means the hold is gone, and the engine
 must not act on that message. Everything still held is released when the run ends.
+A receive at a queue whose in-flight quota is full raises InFlightLimitError (OverLimit,
+or empty rounds while messages are visible), which the engine turns into a stop.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from dlqctl.aws.sqs import SQS_BATCH_MAX, RawMessage, SqsGateway
-from dlqctl.core.scan import highest_count
+from dlqctl.core.scan import check_not_full, highest_count
 from dlqctl.errors import DlqctlError
 from dlqctl.models import Coverage
 
@@ -79,6 +81,7 @@ class QueueFeed:
         fresh = [raw for batch in batches for raw in self._hold(batch)]
         self._empty_rounds = 0 if any(batches) else self._empty_rounds + 1
         if self._empty_rounds >= ROUNDS_OF_EMPTY_RECEIVES_TO_STOP:
+            check_not_full(self.sqs, self.url)
             self.ended_because = "end of queue"
         return fresh
 

@@ -9,12 +9,14 @@ makes no sense.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from dlqctl.aws.sqs import SQS_BATCH_MAX
-from dlqctl.core.filters import MessageFilter
+from dlqctl.aws.limits import SQS_BATCH_MAX
 from dlqctl.core.pacing import MAX_DELAY_S
 from dlqctl.errors import RefusedError, UsageError
+
+if TYPE_CHECKING:  # the CLI reads DEFAULT_BATCH_SIZE for --help: no models for that
+    from dlqctl.core.filters import MessageFilter
 
 DEFAULT_MAX_MESSAGES = 100
 DEFAULT_BATCH_SIZE = SQS_BATCH_MAX

@@ -9,6 +9,10 @@ promise fresh ids (LocalStack re-sends each message's original one: its task the
 reports every message moved while the source received none). `redrive` sends each copy
 with a fresh id. So before a FIFO task dlqctl warns, and looks at the DLQ: when a
 message entered it less than 5 minutes ago, the task is refused unless `force`.
+
+`dlqctl move-task --help` imports this module for MOVE_TASK_MAX_RATE, so what reaches
+AWS (the queues, the look, and through them boto3 and the models) is imported by the
+functions that use it, not here.
 """
 
 from __future__ import annotations
@@ -18,17 +22,16 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dlqctl.aws.session import AwsSession
-from dlqctl.aws.sqs import SqsGateway
 from dlqctl.core.durations import format_duration
 from dlqctl.core.journal import Journal
-from dlqctl.core.looks import ReceiveCounts, check_looks
-from dlqctl.core.queues import describe, open_queue
-from dlqctl.core.scan import Scan, ScanLimits
 from dlqctl.errors import NotFoundError, RefusedError, UsageError
-from dlqctl.models import MoveTask, MoveTaskCancelled, MoveTaskStarted, QueueInfo, QueueRef
+
+if TYPE_CHECKING:
+    from dlqctl.aws.session import AwsSession
+    from dlqctl.aws.sqs import SqsGateway
+    from dlqctl.models import MoveTask, MoveTaskCancelled, MoveTaskStarted, QueueInfo, QueueRef
 
 MOVE_TASK_MAX_RATE = 500  # SQS's ceiling for MaxNumberOfMessagesPerSecond
 DEDUPLICATION_WINDOW_S = 300  # a FIFO queue's deduplication interval: 5 minutes
@@ -50,6 +53,9 @@ def start(
     and the task is refused when a message entered the DLQ inside it, unless `force`."""
     if rate is not None and not 1 <= rate <= MOVE_TASK_MAX_RATE:
         raise UsageError(f"--rate must be 1 to {MOVE_TASK_MAX_RATE} messages a second")
+    from dlqctl.core.queues import describe, open_queue
+    from dlqctl.models import MoveTaskStarted
+
     sqs, url = open_queue(aws, queue)
     source = describe(sqs, url)
     destination = describe(*open_queue(aws, to), with_sources=False).arn if to else None
@@ -87,6 +93,9 @@ def check_deduplication_window(
     keep the original send time, which on LocalStack is also when the source first
     accepted the deduplication id it re-sends. Either way it is the clock to go by.
     """
+    from dlqctl.core.looks import ReceiveCounts, check_looks
+    from dlqctl.core.scan import Scan, ScanLimits
+
     say = warn or _ignore
     redrive = f"`dlqctl redrive {source.name} --all` sends each message with a fresh one"
     say(
@@ -132,6 +141,8 @@ def check_deduplication_window(
 
 def tasks(aws: AwsSession, queue: str | QueueRef) -> tuple[QueueInfo, list[MoveTask]]:
     """The DLQ's recent move tasks, newest first (as SQS lists them)."""
+    from dlqctl.core.queues import describe, open_queue
+
     sqs, url = open_queue(aws, queue)
     source = describe(sqs, url, with_sources=False)
     return source, [_task(raw) for raw in sqs.list_move_tasks(source.arn)]
@@ -139,6 +150,9 @@ def tasks(aws: AwsSession, queue: str | QueueRef) -> tuple[QueueInfo, list[MoveT
 
 def cancel(aws: AwsSession, queue: str | QueueRef, task: str | None) -> MoveTaskCancelled:
     """Cancel `task`, or the DLQ's one running task."""
+    from dlqctl.core.queues import describe, open_queue
+    from dlqctl.models import MoveTaskCancelled
+
     sqs, url = open_queue(aws, queue)
     if task is None:
         source = describe(sqs, url, with_sources=False)
@@ -152,6 +166,8 @@ def cancel(aws: AwsSession, queue: str | QueueRef, task: str | None) -> MoveTask
 
 
 def _task(raw: dict[str, Any]) -> MoveTask:
+    from dlqctl.models import MoveTask
+
     started = raw.get("StartedTimestamp")
     return MoveTask(
         task_handle=raw.get("TaskHandle"),

@@ -184,7 +184,7 @@ def _report(
         duration_s=round(time.monotonic() - started, 3),
         interrupted=stop.is_set() or stopped in ("interrupted", "terminated"),
         stopped_because=stopped,
-        warnings=[],
+        warnings=list(engine.warnings),
     )
 
 

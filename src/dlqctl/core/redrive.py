@@ -602,7 +602,7 @@ class Redrive:
         targets = list(action.targets)
         stopped = engine.stopped_because or "the run stopped"
         warnings = self.notes + action.warnings() + self._canary_warnings()
-        warnings += notes.warnings()
+        warnings += notes.warnings() + engine.warnings
         if tally.came_back:
             warnings.append(
                 f"{tally.came_back} copies this run sent came back to the DLQ while it ran: "

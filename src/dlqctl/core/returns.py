@@ -10,12 +10,12 @@ COMPLETED.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from dlqctl.aws.ledger import LedgerGateway
 from dlqctl.aws.sqs import SqsGateway
-from dlqctl.core.scan import Scan, ScanLimits
+from dlqctl.core.scan import Scan, ScanLimits, room_left
 from dlqctl.pipeline import spec
 
 
@@ -60,10 +60,16 @@ class ReturnDetector:
 
     def _in_dlq(self, copy_ids: set[str]) -> int:
         # Whatever this run still holds is invisible, so only new arrivals and messages the
-        # run did not select are seen; all of them are released at once.
-        visible = int(self.dlq.attributes(self.dlq_url).get("ApproximateNumberOfMessages", 0))
+        # run did not select are seen; all of them are released at once. The run's own
+        # holds count against the in-flight quota too: the look takes only the room left.
+        attributes = self.dlq.attributes(self.dlq_url)
+        visible = int(attributes.get("ApproximateNumberOfMessages", 0))
+        room = room_left(int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)))
+        if room <= 0:
+            return 0  # no room to look: the breaker and the canary rely on the ledger
+        limits = replace(self.limits, max_scan=min(self.limits.max_scan, room))
         found = 0
-        with Scan(self.dlq, self.dlq_url, visible_at_start=visible, limits=self.limits) as scan:
+        with Scan(self.dlq, self.dlq_url, visible_at_start=visible, limits=limits) as scan:
             for raw in scan.messages():
                 if raw["MessageId"] in copy_ids:
                     found += 1

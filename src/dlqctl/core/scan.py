@@ -15,13 +15,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
 
+from dlqctl.aws.errors import in_flight_limit
 from dlqctl.aws.sqs import SQS_BATCH_MAX, RawMessage, SqsGateway
 from dlqctl.models import QueueInfo
 
 ProgressCallback = Callable[[int, int], None]
 
-# SQS's in-flight quota per queue, standard and FIFO alike (the quotas page since 2024).
-# A scan holds what it sees, so it must stay under it, with room for the queue's consumers.
+# SQS's in-flight quota per queue, standard and FIFO alike (the standard and FIFO quotas
+# pages: "approximately 120,000" and 120,000). A scan holds what it sees, so it must stay
+# under it, with room for the queue's consumers. Past it SQS answers a short poll with
+# OverLimit, and a long poll (and any receive on a FIFO queue) with nothing at all.
 IN_FLIGHT_QUOTA = 120_000
 IN_FLIGHT_HEADROOM = 0.9
 
@@ -47,7 +50,25 @@ class ScanLimits:
 
 def in_flight_room(queue: QueueInfo) -> int:
     """How many more messages may be held in `queue` without nearing SQS's quota."""
-    return int(IN_FLIGHT_QUOTA * IN_FLIGHT_HEADROOM) - queue.in_flight
+    return room_left(queue.in_flight)
+
+
+def room_left(in_flight: int) -> int:
+    """The in-flight room of a queue with `in_flight` messages in flight (its
+    ApproximateNumberOfMessagesNotVisible): the quota, less a tenth for the queue's other
+    readers, less those. Read at call time, so a test can scale the quota down."""
+    return int(IN_FLIGHT_QUOTA * IN_FLIGHT_HEADROOM) - in_flight
+
+
+def check_not_full(sqs: SqsGateway, url: str) -> None:
+    """After receives that came back empty: raise if that was the in-flight quota, not
+    the end of the queue. SQS answers a long poll on a full queue with nothing (the
+    standard quotas page) and a FIFO queue never answers OverLimit (the FIFO quotas page),
+    so only its counts tell "empty" from "full": messages visible, yet no room left."""
+    attributes = sqs.attributes(url)
+    visible = int(attributes.get("ApproximateNumberOfMessages", 0))
+    if visible and room_left(int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0))) <= 0:
+        raise in_flight_limit(url)
 
 
 def highest_count(highest: int | None, raw: RawMessage) -> int | None:
@@ -193,6 +214,7 @@ class Scan:
         if self.visible_at_start and self.scanned >= self.visible_at_start:
             return "reached approximate depth"
         if empty_receives >= self.limits.empty_receives_to_stop:
+            check_not_full(self.sqs, self.url)
             return "end of queue"
         return None
 

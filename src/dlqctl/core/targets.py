@@ -275,8 +275,11 @@ class TargetResolver:
         return self._cache[arn]
 
     def aws_lambda(self, region: str | None = None) -> LambdaGateway:
+        """A synchronous invoke waits for the function, and is never repeated by botocore
+        (the function may have run): its client waits long and retries nothing."""
         if region not in self._lambdas:
-            self._lambdas[region] = LambdaGateway(self.aws.client("lambda", region))
+            waits = self.invoke == "sync"
+            self._lambdas[region] = LambdaGateway(self.aws.client("lambda", region, waits=waits))
         return self._lambdas[region]
 
     def _only_source(self) -> str:

@@ -40,12 +40,8 @@ from dlqctl.cli.options import (
     Yes,
 )
 from dlqctl.cli.output import OutputFormat
-from dlqctl.cli.render import archive_view
 from dlqctl.core.journal import default_archive_path
-from dlqctl.core.outcome import exit_code
-from dlqctl.core.queue_ref import parse_queue_ref
 from dlqctl.errors import ExitCode, RefusedError, UsageError
-from dlqctl.models import ArchiveReport
 
 
 @app.command("export")
@@ -164,6 +160,8 @@ def purge(
         dlqctl purge orders-dlq --all --max-messages 1000 --yes -o json | jq '.file'
     """
     inv = Invocation(locals())
+    from dlqctl.core.queue_ref import parse_queue_ref
+
     name = inv.queue(queue)
     given = _in_existing_directory(archive, "--archive") if archive else None
     path = None if no_archive else (given or default_archive_path(parse_queue_ref(name).name))
@@ -173,6 +171,10 @@ def purge(
 def _archive(
     inv: Invocation, queue: str | None, out: Path | None, *, delete: bool, purging: bool
 ) -> None:
+    from dlqctl.cli.render import archive_view
+    from dlqctl.core.outcome import exit_code
+    from dlqctl.models import ArchiveReport
+
     name = inv.queue(queue)
     dry_run = bool(inv.values.get("dry_run"))
     asks = delete and not (dry_run or inv.values.get("yes"))

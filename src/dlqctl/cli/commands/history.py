@@ -9,7 +9,6 @@ from dlqctl.cli.app import app
 from dlqctl.cli.common import Invocation, guarded
 from dlqctl.cli.options import NoColor, OutputOption, Verbose, Wide
 from dlqctl.cli.output import OutputFormat
-from dlqctl.cli.render import history_view
 
 
 @app.command("history")
@@ -40,6 +39,8 @@ def history(
         dlqctl history -n 1 -o json | jq '.runs[0].summary'
     """
     inv = Invocation(locals())
+    from dlqctl.cli.render import history_view
+
     found = inv.api.history(journal, limit=limit)
     path, runs = found.journal, found.runs
     if found.unreadable_lines:

@@ -32,7 +32,6 @@ from dlqctl.cli.options import (
     Wide,
 )
 from dlqctl.cli.output import OutputFormat
-from dlqctl.cli.render import inspect_view
 
 
 @app.command("inspect")
@@ -88,6 +87,8 @@ def inspect_queue(
         dlqctl inspect orders-dlq --sample 2000 -o json | jq '.estimate.by_error_type'
     """
     inv = Invocation(locals())
+    from dlqctl.cli.render import inspect_view
+
     name = inv.queue(queue)
     with inv.out.progress(f"scanning {name}") as on_progress:
         report = inv.api.inspect(

@@ -12,9 +12,7 @@ from dlqctl.cli.app import app
 from dlqctl.cli.common import Invocation, guarded
 from dlqctl.cli.options import NoColor, OutputOption, Verbose
 from dlqctl.cli.output import OutputFormat
-from dlqctl.cli.render import inspect_view, redrive_view
 from dlqctl.errors import NotFoundError, UsageError
-from dlqctl.models import InspectReport, RedriveReport
 
 lab_app = typer.Typer(
     name="lab",
@@ -307,6 +305,9 @@ def demo(
     """
     inv = Invocation(locals())
     _, _, gameday, state, _ = _lab(starts=True)
+
+    from dlqctl.cli.render import inspect_view, redrive_view
+    from dlqctl.models import InspectReport, RedriveReport
 
     def show(item: object) -> None:
         if not inv.out.for_people:

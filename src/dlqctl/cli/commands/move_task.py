@@ -19,11 +19,8 @@ from dlqctl.cli.options import (
     Wide,
 )
 from dlqctl.cli.output import OutputFormat
-from dlqctl.cli.render import move_tasks_view
 from dlqctl.core.move_tasks import MOVE_TASK_MAX_RATE
-from dlqctl.core.queue_ref import queue_name_from_arn
 from dlqctl.errors import RefusedError
-from dlqctl.models import QueueInfo
 
 move_task_app = typer.Typer(
     name="move-task",
@@ -87,6 +84,8 @@ def start(
         dlqctl move-task start orders-dlq --to orders-replay --yes -o json
     """
     inv = Invocation(locals())
+    from dlqctl.core.queue_ref import queue_name_from_arn
+    from dlqctl.models import QueueInfo
 
     def confirm(source: QueueInfo) -> bool:
         if not can_prompt():
@@ -137,6 +136,8 @@ def status(
         dlqctl move-task status orders-dlq -o json | jq '.tasks[0].status'
     """
     inv = Invocation(locals())
+    from dlqctl.cli.render import move_tasks_view
+
     source, tasks = inv.api.move_tasks(inv.queue(queue))
     if inv.out.format is OutputFormat.json:
         inv.out.emit({"source": source.arn, "tasks": [t.model_dump() for t in tasks]})

@@ -33,7 +33,6 @@ from dlqctl.cli.options import (
     Wide,
 )
 from dlqctl.cli.output import OutputFormat
-from dlqctl.cli.render import peek_view
 
 
 class Sort(StrEnum):
@@ -100,6 +99,8 @@ def peek(
         dlqctl peek orders-dlq -o ndjson | jq -r '.message_id'
     """
     inv = Invocation(locals())
+    from dlqctl.cli.render import peek_view
+
     name = inv.queue(queue)
     # ndjson is for pipes: each message is printed as it is found (`| head -1` returns at
     # once); a sorted listing needs the whole scan first.

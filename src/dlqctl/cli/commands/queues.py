@@ -18,7 +18,6 @@ from dlqctl.cli.options import (
     Wide,
 )
 from dlqctl.cli.output import OutputFormat
-from dlqctl.cli.render import queues_table
 
 
 @app.command("queues")
@@ -53,6 +52,8 @@ def queues(
         dlqctl queues --all --prefix orders -o json | jq '.queues[] | {name, visible}'
     """
     inv = Invocation(locals())
+    from dlqctl.cli.render import queues_table
+
     found = inv.api.queues(all_queues=all_queues, prefix=prefix)
     if inv.out.format is OutputFormat.json:
         inv.out.emit({"queues": found})

@@ -24,7 +24,6 @@ from dlqctl.cli.options import (
     Wide,
 )
 from dlqctl.cli.output import OutputFormat
-from dlqctl.cli.render import watch_table
 from dlqctl.core.durations import parse_duration
 from dlqctl.errors import UsageError
 
@@ -103,12 +102,16 @@ def _stamp() -> str:
 
 
 def _live(inv: Invocation, targets: list[str], pause: float, count: int) -> None:
+    from dlqctl.cli.render import watch_table
+
     with Live(console=inv.out.console, auto_refresh=False) as live:
         for _ in _refreshes(count, pause):
             live.update(watch_table(inv.api.watch(targets), _stamp()), refresh=True)
 
 
 def _scroll(inv: Invocation, targets: list[str], pause: float, count: int, *, wide: bool) -> None:
+    from dlqctl.cli.render import watch_table
+
     for _ in _refreshes(count, pause):
         inv.out.show(watch_table(inv.api.watch(targets), _stamp()), wide=wide)
 
