@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint unit e2e docs clean lock demo localstack
+.PHONY: test lint unit e2e docs clean lock demo localstack checkov floor dist
 
 # constraints.txt pins what CI and every developer install, so runs are reproducible
 # (docs/cli.md is generated from --help and depends on typer's exact layout).
@@ -37,17 +37,56 @@ $(LS_STAMP):
 ## make localstack: the LocalStack venv the e2e tier starts its second SQS from
 localstack: $(LS_STAMP)
 
+# checkov, the infra tier's second scanner (tests/infra/test_checkov.py), in a venv of its
+# own: checkov 3 pins boto3 and packaging releases that conflict with ours. The stamp names
+# the version, so a new pin rebuilds the venv from nothing.
+CHECKOV_VERSION := 3.3.30
+CK_VENV := .venv-checkov
+CK_STAMP := $(CK_VENV)/.installed-$(CHECKOV_VERSION)
+
+$(CK_STAMP):
+	rm -rf $(CK_VENV)
+	$(PYTHON) -m venv $(CK_VENV)
+	$(CK_VENV)/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $@
+
+## make checkov: the checkov venv the infra tier runs checkov from
+checkov: $(CK_STAMP)
+
+# The floor job: every direct runtime dependency at the lower bound pyproject.toml declares
+# (tools/floor_pins.py writes the == pins), with the test tools at constraints.txt's pins,
+# in .venv-floor; the CLI and unit tiers run against it. The rest resolves freely: the
+# floors' own dependencies may need older releases than constraints.txt has.
+FLOOR_VENV := .venv-floor
+FLOOR_STAMP := $(FLOOR_VENV)/.installed
+# The lab extra's packages too: tests/unit checks dlqctl's idempotency keys against Powertools'.
+FLOOR_TOOLS := pytest pytest-timeout hypothesis 'moto[server,sqs,dynamodb,ssm,cloudwatch]' aws-lambda-powertools
+
+$(FLOOR_STAMP): pyproject.toml constraints.txt tools/floor_pins.py
+	rm -rf $(FLOOR_VENV)
+	$(PYTHON) -m venv $(FLOOR_VENV)
+	$(PYTHON) tools/floor_pins.py $(FLOOR_TOOLS) > $(FLOOR_VENV)/requirements.txt
+	$(FLOOR_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(FLOOR_VENV)/bin/python -m pip install --quiet -r $(FLOOR_VENV)/requirements.txt
+	$(FLOOR_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	$(FLOOR_VENV)/bin/python -m pip check
+	touch $@
+
+## make floor: the CLI and unit tiers against the declared floors of the runtime dependencies
+floor: $(FLOOR_STAMP)
+	$(FLOOR_VENV)/bin/python -m pytest -q tests/cli tests/unit
+
 ## make demo: the lab's GameDay, end to end, on moto's server on 127.0.0.1
 demo: $(STAMP)
 	$(BIN)/dlqctl lab demo
 
 ## make test: lint, type-check and the whole suite (the e2e tier on both backends)
-test: lint $(LS_STAMP)
+test: lint $(LS_STAMP) $(CK_STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests infra bench
-	$(BIN)/ruff format --check src tests infra bench
+	$(BIN)/ruff check src tests infra bench tools
+	$(BIN)/ruff format --check src tests infra bench tools
 	$(BIN)/mypy
 
 unit: $(STAMP)
@@ -66,8 +105,14 @@ docs: $(STAMP)
 	$(BIN)/python -m dlqctl.cli.reference > docs/cli.md.tmp
 	mv docs/cli.md.tmp docs/cli.md
 
+## make dist: the sdist and wheel in dist/, checked as PyPI would render them
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --installer uv --outdir dist
+	$(BIN)/twine check --strict dist/*
+
 clean:
-	rm -rf $(VENV) $(LS_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LS_VENV) $(CK_VENV) $(FLOOR_VENV) dist .pytest_cache .mypy_cache .ruff_cache
 
 ## make lock: re-pin constraints.txt to what .venv has now
 lock: $(STAMP)

@@ -8,6 +8,7 @@ from typing import Any
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -79,7 +80,13 @@ ACCESS_LOG_FORMAT = {
 
 class IngestApi(Construct):
     def __init__(
-        self, scope: Construct, id: str, *, config: EnvironmentConfig, handler: lambda_.IFunction
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: EnvironmentConfig,
+        handler: lambda_.IFunction,
+        key: kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, id)
         name = f"{config.prefix}-dlq-pipeline-ingest"
@@ -87,6 +94,7 @@ class IngestApi(Construct):
             self,
             "AccessLogs",
             log_group_name=f"/aws/apigateway/{name}/access",
+            encryption_key=key,
             retention=RETENTION[config.log_retention_days],
             removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
         )

@@ -12,6 +12,7 @@ the CloudWatch service principal use it. That grant is made where the alarms are
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -31,6 +32,36 @@ class Encryption(Construct):
             removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
         )
         self.data_key: kms.IKey | None = self.key if config.customer_managed_keys else None
+        if config.customer_managed_keys:
+            self.key.add_to_resource_policy(_logs_may_use(self, config))
+
+
+def _logs_may_use(scope: Construct, config: EnvironmentConfig) -> iam.PolicyStatement:
+    """CloudWatch Logs encrypts the stack's log groups (Lambda's and the API's access
+    logs, which can hold order fields) with the data key: only for log groups of this
+    stack, named in the encryption context, as the Logs documentation scopes it."""
+    stack = Stack.of(scope)
+    prefix = f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:"
+    return iam.PolicyStatement(
+        sid="CloudWatchLogsUseForThisStacksLogGroups",
+        principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+        actions=[
+            "kms:Encrypt*",
+            "kms:Decrypt*",
+            "kms:ReEncrypt*",
+            "kms:GenerateDataKey*",
+            "kms:Describe*",
+        ],
+        resources=["*"],  # a key policy's resource is the key itself
+        conditions={
+            "ArnLike": {
+                "kms:EncryptionContext:aws:logs:arn": [
+                    f"{prefix}/aws/lambda/{config.prefix}-dlq-pipeline-*",
+                    f"{prefix}/aws/apigateway/{config.prefix}-dlq-pipeline-ingest/*",
+                ]
+            }
+        },
+    )
 
 
 def used_through(scope: Construct, *services: str) -> dict[str, dict[str, str | list[str]]]:

@@ -60,6 +60,7 @@ class Functions(Construct):
     ) -> None:
         super().__init__(scope, id)
         self._config = config
+        self._key = key
         self._code = lambda_code.code(SRC_DIR, [INGEST_HANDLER, WORKER_HANDLER])
         self._layer = powertools_layer(
             self,
@@ -174,6 +175,8 @@ class Functions(Construct):
             self,
             f"{id}Logs",
             log_group_name=f"/aws/lambda/{function_name}",
+            # The logs can hold order fields: under the stack's key where the data is.
+            encryption_key=self._key,
             retention=RETENTION[config.log_retention_days],
             removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
         )

@@ -52,7 +52,9 @@ class PipelineStack(Stack):
             failure_mode_parameter_name=self.failure_mode.parameter.parameter_name,
             key=encryption.data_key,
         )
-        self.api = IngestApi(self, "Api", config=config, handler=self.functions.ingest)
+        self.api = IngestApi(
+            self, "Api", config=config, handler=self.functions.ingest, key=encryption.data_key
+        )
         self.observability = Observability(
             self,
             "Observability",

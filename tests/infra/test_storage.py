@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from dlqctl.pipeline import spec
 from tests.infra.conftest import Synthesized
 
@@ -68,8 +70,18 @@ def test_the_stack_key_rotates_and_its_policy_grants_services_only_for_this_acco
     statements = key["Properties"]["KeyPolicy"]["Statement"]
     services = [s for s in statements if "Service" in s["Principal"]]
     assert services, "CloudWatch needs the key for the alarm topic"
+    logs = [s for s in services if "logs." in json.dumps(s["Principal"])]
     for statement in services:
+        if statement in logs:
+            continue
         assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == {
             "Ref": "AWS::AccountId"
         }
         assert "aws:SourceArn" in statement["Condition"]["ArnEquals"]
+    # CloudWatch Logs, in prod only (the data key): for this stack's log groups, named in
+    # the encryption context of this account and region, as the Logs documentation scopes it.
+    assert len(logs) == (1 if env == "prod" else 0)
+    for statement in logs:
+        scoped = json.dumps(statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"])
+        assert "AWS::AccountId" in scoped and "log-group:/aws/lambda/" in scoped
+        assert "log-group:/aws/apigateway/" in scoped and "*:*" not in scoped
