@@ -78,7 +78,8 @@ class Dlqctl:
     """One entry point over the core. Pass settings, or any of boto3's usual knobs.
 
     Without `settings`, they are read as the CLI reads them: DLQCTL_* variables, then the
-    config file (./dlqctl.toml or ~/.config/dlqctl/config.toml), then defaults.
+    config files (~/.config/dlqctl/config.toml with ./dlqctl.toml merged over it), then
+    defaults.
 
     `session` is a ready boto3.Session; `clients` maps service names ("sqs", "dynamodb",
     "cloudwatch") to ready clients, e.g. with a botocore Stubber attached.

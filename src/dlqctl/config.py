@@ -1,8 +1,9 @@
-"""Settings: explicit flag > DLQCTL_* environment variable > config file > default.
+"""Settings: explicit flag > DLQCTL_* variable > --pipeline's table > config files > default.
 
-The config file is `dlqctl.toml` in the working directory, else
-`$XDG_CONFIG_HOME/dlqctl/config.toml` (default `~/.config/dlqctl/config.toml`), or the
-file named by `--config`/`DLQCTL_CONFIG`. It holds defaults and named pipelines.
+The config files are the user config, `$XDG_CONFIG_HOME/dlqctl/config.toml` (default
+`~/.config/dlqctl/config.toml`), and a project's `./dlqctl.toml` merged over it: its
+`[defaults]` key by key, its pipelines whole (docs/configuration.md). `--config FILE` or
+`DLQCTL_CONFIG` names the one file read instead. They hold defaults and named pipelines.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -30,6 +32,8 @@ DEFAULT_MAX_SCAN = 10_000
 # Measured on the simulated transport at 20 ms a request (docs/performance.md): 16 lanes
 # reach 2,600 msg/s for a scan and 1,250 for a redrive; small queues use fewer.
 DEFAULT_CONCURRENCY = 16
+# The project config, relative to the working directory.
+PROJECT_CONFIG = Path("dlqctl.toml")
 
 
 class ErrorTypeRule(BaseModel):
@@ -51,6 +55,14 @@ class ErrorTypeRule(BaseModel):
 
 
 LedgerFormat = Literal["dlqctl", "powertools"]
+
+
+def _check_url(value: str | None) -> str | None:
+    if value and not re.match(r"https?://[^/\s]+", value):
+        raise ValueError(
+            f"{value!r} is not a URL: give one such as http://127.0.0.1:4566 or https://sqs.eu-west-1.amazonaws.com"
+        )
+    return value
 
 
 class _Section(BaseModel):
@@ -77,6 +89,8 @@ class _Section(BaseModel):
     batching_window_s: int | None = Field(default=None, ge=0, le=300)
     concurrency: int | None = Field(default=None, ge=1, le=32)
     rules: list[ErrorTypeRule] = Field(default_factory=list)
+
+    endpoint_is_url = field_validator("endpoint_url")(_check_url)
 
 
 class Defaults(_Section):
@@ -112,7 +126,7 @@ class Settings(BaseModel):
     profile: str | None = None
     endpoint_url: str | None = None
     retry_mode: RetryMode = "standard"
-    max_attempts: int = 5
+    max_attempts: int = Field(default=5, ge=1, le=20)
     ledger_table: str | None = None
     ledger_format: LedgerFormat = "dlqctl"
     ledger_function: str | None = None
@@ -123,9 +137,9 @@ class Settings(BaseModel):
     ledger_hash_function: str = "md5"
     ledger_sort_key: str | None = None
     error_type_attribute: str = spec.ERROR_TYPE_ATTRIBUTE
-    worker_timeout_s: int = spec.WORKER_TIMEOUT_S
-    batching_window_s: int = 0
-    max_scan: int = DEFAULT_MAX_SCAN
+    worker_timeout_s: int = Field(default=spec.WORKER_TIMEOUT_S, gt=0)
+    batching_window_s: int = Field(default=0, ge=0, le=300)
+    max_scan: int = Field(default=DEFAULT_MAX_SCAN, ge=1)
     # Long polling: with 0, SQS may answer empty from a sample of its hosts.
     receive_wait_s: int = Field(default=1, ge=0, le=20)
     # How long a scan holds what it saw; None sizes the hold to the expected scan.
@@ -135,14 +149,7 @@ class Settings(BaseModel):
     rules: tuple[ErrorTypeRule, ...] = ()
     pipeline: str | None = None
 
-    @field_validator("endpoint_url")
-    @classmethod
-    def _is_url(cls, value: str | None) -> str | None:
-        if value and not re.match(r"https?://[^/\s]+", value):
-            raise ValueError(
-                f"{value!r} is not a URL: give one such as http://127.0.0.1:4566 or https://sqs.eu-west-1.amazonaws.com"
-            )
-        return value
+    endpoint_is_url = field_validator("endpoint_url")(_check_url)
 
     dlq: str | None = None
     source_queue: str | None = None
@@ -150,22 +157,97 @@ class Settings(BaseModel):
     original_target: str | None = None
 
 
-def config_path(explicit: str | None, env: Mapping[str, str]) -> Path | None:
-    """The config file in force, or None when there is none."""
+ConfigOrigin = Literal["--config", "DLQCTL_CONFIG", "working_directory", "user_config"]
+
+
+@dataclass(frozen=True)
+class ConfigSource:
+    """A config file that is read, and how it was found."""
+
+    path: Path  # absolute: it is shown, and compared with another file's
+    origin: ConfigOrigin
+
+
+def config_sources(explicit: str | None, env: Mapping[str, str]) -> tuple[ConfigSource, ...]:
+    """The config files read, the one that wins last, each as an absolute path: the file
+    --config or DLQCTL_CONFIG names, alone; else the user config and ./dlqctl.toml, those
+    that exist."""
     named = explicit or env.get("DLQCTL_CONFIG")
     if named:
-        path = Path(named).expanduser()
+        path = Path(named).expanduser().absolute()
         if not path.is_file():
-            raise ConfigError(f"config file {path} does not exist: create it or drop --config")
-        return path
-    local = Path("dlqctl.toml")
-    if local.is_file():
-        return local
-    user = user_config_path(env)
-    return user if user.is_file() else None
+            what = "--config" if explicit else "DLQCTL_CONFIG"
+            raise ConfigError(f"config file {path} does not exist: create it or drop {what}")
+        return (ConfigSource(path, "--config" if explicit else "DLQCTL_CONFIG"),)
+    found = (
+        ConfigSource(user_config_path(env).absolute(), "user_config"),
+        ConfigSource(PROJECT_CONFIG.absolute(), "working_directory"),
+    )
+    return tuple(source for source in found if source.path.is_file())
+
+
+def config_path(explicit: str | None, env: Mapping[str, str]) -> Path | None:
+    """The config file that wins, which is where a pipeline is written by default; None
+    when there is no config file."""
+    sources = config_sources(explicit, env)
+    return sources[-1].path if sources else None
+
+
+@dataclass(frozen=True)
+class MergedConfig:
+    """The config files read, merged, and which file each value came from."""
+
+    files: tuple[ConfigSource, ...] = ()
+    defaults: Defaults = field(default_factory=Defaults)
+    pipelines: Mapping[str, Pipeline] = field(default_factory=dict)
+    # The file each [defaults] key and each pipeline came from.
+    default_files: Mapping[str, Path] = field(default_factory=dict)
+    pipeline_files: Mapping[str, Path] = field(default_factory=dict)
+    # A pipeline the project file replaces, and the user config that had it too.
+    replaced: Mapping[str, Path] = field(default_factory=dict)
+
+    def unknown_pipeline(self, name: str) -> UsageError:
+        """The error for a pipeline none of the files has: the files, and what they have."""
+        known = ", ".join(sorted(self.pipelines)) or "none"
+        read = " and ".join(str(source.path) for source in reversed(self.files))
+        where = f"in {read}" if read else "(there is no config file)"
+        return UsageError(f"unknown pipeline {name!r} {where}; known: {known}")
+
+
+def _merge(loaded: list[tuple[ConfigSource, ConfigFile]]) -> MergedConfig:
+    """Each file over the ones before it: [defaults] key by key (`rules` is one key), a
+    pipeline as a whole table, so none mixes queues from two files."""
+    defaults = Defaults()
+    pipelines: dict[str, Pipeline] = {}
+    default_files: dict[str, Path] = {}
+    pipeline_files: dict[str, Path] = {}
+    replaced: dict[str, Path] = {}
+    for source, config in loaded:
+        given = config.defaults.model_fields_set
+        defaults = defaults.model_copy(update={key: getattr(config.defaults, key) for key in given})
+        default_files.update(dict.fromkeys(given, source.path))
+        for name, pipeline in config.pipelines.items():
+            if name in pipeline_files:
+                replaced[name] = pipeline_files[name]
+            pipelines[name] = pipeline
+            pipeline_files[name] = source.path
+    return MergedConfig(
+        tuple(source for source, _ in loaded),
+        defaults,
+        pipelines,
+        default_files,
+        pipeline_files,
+        replaced,
+    )
+
+
+def read_config(explicit: str | None, env: Mapping[str, str]) -> MergedConfig:
+    """The config files a command reads (config_sources), each checked, then merged."""
+    return _merge([(source, load_config(source.path)) for source in config_sources(explicit, env)])
 
 
 def load_config(path: Path | None) -> ConfigFile:
+    """One config file, checked: every error names the file."""
     if path is None:
         return ConfigFile()
     try:
@@ -182,11 +264,17 @@ def load_config(path: Path | None) -> ConfigFile:
         raise ConfigError(f"config file {path}: {_first_problem(exc)}") from None
 
 
-def _first_problem(exc: ValidationError) -> str:
+def _first_problem(exc: ValidationError, where: Mapping[str, str] | None = None) -> str:
+    """The first problem, as `key: what is wrong`. `where` names, by top-level key, where
+    a value came from (a flag, a variable, a file's table) in place of the bare key."""
     problems = []
     for error in exc.errors():
-        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        problems.append(f"{where}: {str(error['msg']).removeprefix('Value error, ')}")
+        loc = [str(part) for part in error["loc"]]
+        named = where.get(loc[0]) if where and loc else None
+        place = named + "".join(f".{part}" for part in loc[1:]) if named else ".".join(loc)
+        problems.append(
+            f"{place or '(top level)'}: {str(error['msg']).removeprefix('Value error, ')}"
+        )
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
     return problems[0] + more
 
@@ -209,36 +297,42 @@ _ENV_NAMES = {
 def resolve_settings(
     flags: Mapping[str, object],
     env: Mapping[str, str] | None = None,
-    config: ConfigFile | None = None,
+    config: MergedConfig | None = None,
     pipeline: str | None = None,
 ) -> Settings:
     """Merge the layers; a flag given as None means "not given"."""
     env = os.environ if env is None else env
-    config = config or ConfigFile()
+    config = config or MergedConfig()
     pipeline = pipeline or env.get("DLQCTL_PIPELINE") or None
+    # Each layer's values, and where each came from: a bad value is reported at its source.
+    defaults = config.defaults.model_dump(exclude_none=True, exclude={"rules"})
+    layers: list[tuple[Mapping[str, object], Mapping[str, str]]] = [
+        (defaults, {k: f"config file {config.default_files[k]}: defaults.{k}" for k in defaults})
+    ]
     chosen: Pipeline | None = None
     if pipeline is not None:
         chosen = config.pipelines.get(pipeline)
         if chosen is None:
-            known = ", ".join(sorted(config.pipelines)) or "none configured"
-            raise UsageError(f"unknown pipeline {pipeline!r} (known: {known}); see dlqctl.toml")
-
+            raise config.unknown_pipeline(pipeline)
+        own = chosen.model_dump(exclude_none=True, exclude={"rules"})
+        file = config.pipeline_files[pipeline]
+        layers.append((own, {k: f"config file {file}: pipelines.{pipeline}.{k}" for k in own}))
+    from_env = {key: env[name] for key, name in _ENV_NAMES.items() if env.get(name)}
+    layers.append((from_env, {key: _ENV_NAMES[key] for key in from_env}))
+    given = {key: value for key, value in flags.items() if value is not None}
+    layers.append((given, {key: "--" + key.replace("_", "-") for key in given}))
     merged: dict[str, object] = {}
-    layers: list[Mapping[str, object]] = [config.defaults.model_dump(exclude_none=True)]
-    if chosen is not None:
-        layers.append(chosen.model_dump(exclude_none=True))
-    layers.append({key: env[name] for key, name in _ENV_NAMES.items() if env.get(name)})
-    layers.append({key: value for key, value in flags.items() if value is not None})
-    for layer in layers:
-        merged.update(layer)
+    where: dict[str, str] = {}
+    for values, sources in layers:
+        merged.update(values)
+        where.update(sources)
 
-    rules = [*(chosen.rules if chosen else []), *config.defaults.rules]
-    merged["rules"] = tuple(rules)
+    merged["rules"] = (*(chosen.rules if chosen else []), *config.defaults.rules)
     merged["pipeline"] = pipeline
     try:
         return Settings.model_validate(merged)
     except ValidationError as exc:
-        raise ConfigError(f"invalid setting: {_first_problem(exc)}") from None
+        raise ConfigError(f"invalid setting: {_first_problem(exc, where)}") from None
 
 
 def load_settings(
@@ -248,9 +342,9 @@ def load_settings(
     config: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Settings as the CLI sees them: flags, then DLQCTL_* variables, then the config file."""
+    """Settings as the CLI sees them: flags, DLQCTL_* variables, the config files."""
     env = os.environ if env is None else env
-    return resolve_settings(flags or {}, env, load_config(config_path(config, env)), pipeline)
+    return resolve_settings(flags or {}, env, read_config(config, env), pipeline)
 
 
 def user_config_path(env: Mapping[str, str] | None = None) -> Path:
@@ -266,10 +360,10 @@ def write_pipeline(
     *,
     note: str | None = None,
 ) -> Path:
-    """Add or replace `[pipelines.NAME]` in the config file in force (else the user's),
-    keeping everything else in it as it was. `note` becomes a comment under the table's
-    header, so whoever wrote the table can recognise it later (see `pipeline_table`).
-    The result is validated before it is saved."""
+    """Add or replace `[pipelines.NAME]` in `path`, by default the config file that wins
+    (config_path; else the user config), keeping everything else in it as it was. `note`
+    becomes a comment under the table's header, so whoever wrote the table can recognise
+    it later (see `pipeline_table`). The result is validated before it is saved."""
     if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
         raise UsageError(f"invalid pipeline name {name!r}: use letters, digits, - and _")
     path = path or config_path(None, os.environ) or user_config_path()
@@ -280,8 +374,12 @@ def write_pipeline(
     updated = (rest + "\n\n" if rest else "") + "\n".join(lines) + "\n"
     try:
         ConfigFile.model_validate(tomllib.loads(updated))
-    except (tomllib.TOMLDecodeError, ValidationError) as exc:
-        raise ConfigError(f"config file {path} would become invalid: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} would become invalid TOML: {exc}") from None
+    except ValidationError as exc:
+        raise ConfigError(
+            f"config file {path} would become invalid: {_first_problem(exc)}"
+        ) from None
     _write_text(path, updated)
     return path
 

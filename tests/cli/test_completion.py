@@ -97,6 +97,17 @@ def test_the_user_config_without_a_local_one() -> None:
     assert offered("watch", "--pipeline", "") == {"mine"}
 
 
+def test_the_user_config_under_a_local_one(configured: Path) -> None:
+    """The files merged, as a command reads them: the user's pipelines too."""
+    user = Path(os.environ["XDG_CONFIG_HOME"]) / "dlqctl" / "config.toml"
+    user.parent.mkdir(parents=True)
+    user.write_text('[pipelines.mine]\ndlq = "mine-dlq"\n\n[pipelines.orders]\ndlq = "old-dlq"\n')
+    assert offered("watch", "--pipeline", "") == {"mine", "orders", "prod", "typo"}
+    # The project's [pipelines.orders] replaces the user's: its queues, not the user's.
+    assert "old-dlq" not in offered("peek", "")
+    assert {"mine-dlq", "orders-dlq"} <= offered("peek", "")
+
+
 @pytest.mark.parametrize(
     "content",
     [

@@ -42,7 +42,7 @@ def test_import_then_use_the_pipeline(
     )
     assert result == {
         "pipeline": "dev",
-        "config": "dlqctl.toml",
+        "config": str(tmp_path / "dlqctl.toml"),  # the project file, which wins
         "dlq": pipeline.dlq_url,
         "source_queue": pipeline.source_url,
         "ledger_table": "ledger",

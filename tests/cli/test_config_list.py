@@ -1,4 +1,4 @@
-"""`dlqctl config list` and `config show`: what the config file holds, and which file it is."""
+"""`dlqctl config list` and `config show`: what the config files hold, and which files they are."""
 
 import json
 import os
@@ -60,6 +60,7 @@ PIPELINE_KEYS = {
     "batching_window_s",
     "concurrency",
     "rules",
+    "replaces",
 }
 
 
@@ -87,6 +88,7 @@ def test_list_json_has_every_key_for_every_pipeline(local: Path) -> None:
     document = listed()
     assert document["config"] == str(local)
     assert document["config_source"] == "working_directory"
+    assert document["config_files"] == [{"path": str(local), "source": "working_directory"}]
     assert document["not_read"] == []
     assert [p["name"] for p in document["pipelines"]] == ["lab", "orders", "prod"]
     assert all(set(p) == PIPELINE_KEYS for p in document["pipelines"])
@@ -110,14 +112,17 @@ def test_list_ndjson_is_one_pipeline_a_line(local: Path) -> None:
     assert [json.loads(line)["name"] for line in lines] == ["lab", "orders", "prod"]
 
 
-def test_local_config_hides_the_user_config_and_says_so(local: Path) -> None:
+def test_local_config_is_merged_over_the_user_config(local: Path) -> None:
     user = user_config('[pipelines.mine]\ndlq = "mine-dlq"\n')
     document = listed()
-    assert (document["config"], document["not_read"]) == (str(local), [str(user)])
-    assert "mine" not in {p["name"] for p in document["pipelines"]}
+    assert (document["config"], document["not_read"]) == (str(local), [])
+    assert [source["path"] for source in document["config_files"]] == [str(local), str(user)]
+    mine = next(p for p in document["pipelines"] if p["name"] == "mine")
+    assert (mine["config"], mine["replaces"]) == (str(user), None)
     text = invoke("config", "list").stdout
     assert f"config file: {local} (in the working directory)" in text
-    assert f"not read: {user} (the config file above wins)" in text
+    assert f"  merged over: {user} (the user config)" in text
+    assert "not read" not in text
 
 
 def test_where_the_config_came_from(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -136,14 +141,20 @@ def test_no_config_file_is_said_plainly() -> None:
     result = invoke("config", "list")
     assert result.stdout == ""
     assert "no config file: dlqctl looked for ./dlqctl.toml and" in result.stderr
-    assert listed() == {"config": None, "config_source": None, "not_read": [], "pipelines": []}
+    assert listed() == {
+        "config": None,
+        "config_source": None,
+        "config_files": [],
+        "not_read": [],
+        "pipelines": [],
+    }
 
 
 def test_a_config_without_pipelines(local: Path) -> None:
     local.write_text("[defaults]\nmax_scan = 500\n")
     result = invoke("config", "list")
     assert f"config file: {local}" in result.stderr
-    assert "no pipelines in it: `dlqctl config import-stack STACK` adds one" in result.stderr
+    assert "no pipelines configured: `dlqctl config import-stack STACK` adds one" in result.stderr
     assert listed()["pipelines"] == []
 
 

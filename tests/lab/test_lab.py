@@ -144,9 +144,11 @@ def test_down_removes_the_pipeline_up_wrote_and_nothing_else(
 ) -> None:
     project = tmp_path / "project"
     project.mkdir()
-    config = project / "dlqctl.toml"  # the config in force where `lab up` runs
+    config = tmp_path / "config" / "dlqctl" / "config.toml"  # the user config
+    config.parent.mkdir(parents=True)
     config.write_text(USER_CONFIG)
-    started = json.loads(run(home, "lab", "up", "-o", "json", cwd=project).stdout)
+    started = json.loads(run(home, "lab", "up", "-o", "json").stdout)
+    assert started["config_file"] == str(config)
     written = config.read_text()
     assert written.startswith(USER_CONFIG)
     assert (
@@ -157,15 +159,17 @@ def test_down_removes_the_pipeline_up_wrote_and_nothing_else(
     added = '\n# added while the lab ran\n[pipelines.payments]\ndlq = "payments-dlq"\n'
     config.write_text(written + added)
 
-    # `down` from another directory still cleans the file `up` wrote to.
-    result = run(home, "lab", "down")
+    # `down` from another directory, with a ./dlqctl.toml of its own, still cleans the
+    # file `up` wrote to.
+    (project / "dlqctl.toml").write_text('[pipelines.team]\ndlq = "team-dlq"\n')
+    result = run(home, "lab", "down", cwd=project)
     assert result.stdout.splitlines() == [
         f"stopped poller (pid {started['poller_pid']}), server (pid {started['server_pid']}); "
         f"removed the lab pipeline from {config}"
     ]
     assert config.read_text() == USER_CONFIG + added
-    unknown = run(home, "inspect", "--pipeline", "lab", expect=2, cwd=project).stderr
-    assert "unknown pipeline 'lab' (known: orders, payments)" in unknown
+    unknown = run(home, "inspect", "--pipeline", "lab", expect=2).stderr
+    assert f"unknown pipeline 'lab' in {config}; known: orders, payments" in unknown
     assert run(home, "lab", "down", cwd=project).stdout.strip() == "no lab was running"
     assert config.read_text() == USER_CONFIG + added
 

@@ -16,7 +16,7 @@ import typer
 from dlqctl.errors import UsageError
 
 if TYPE_CHECKING:
-    from dlqctl.config import ConfigFile
+    from dlqctl.config import MergedConfig
 
 
 def complete_pipeline(ctx: typer.Context) -> list[tuple[str, str]]:
@@ -36,15 +36,16 @@ def complete_queue(ctx: typer.Context) -> list[tuple[str, str]]:
     return list(offered.items())
 
 
-def _config(ctx: typer.Context) -> ConfigFile:
-    """The config file the command being completed would read: its `--config` when it
-    was typed earlier on the line, else DLQCTL_CONFIG, ./dlqctl.toml or the user's."""
-    from dlqctl.config import ConfigFile, config_path, load_config
+def _config(ctx: typer.Context) -> MergedConfig:
+    """The config files the command being completed would read: the one its `--config`
+    names when it was typed earlier on the line, else DLQCTL_CONFIG's, else the user
+    config with ./dlqctl.toml merged over it."""
+    from dlqctl.config import MergedConfig, read_config
 
     try:
-        return load_config(config_path(ctx.params.get("config"), os.environ))
+        return read_config(ctx.params.get("config"), os.environ)
     except Exception:  # whatever is wrong, a message here would land in the prompt
-        return ConfigFile()
+        return MergedConfig()
 
 
 def queue_name(ref: str | None) -> str | None:

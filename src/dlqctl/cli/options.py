@@ -28,7 +28,9 @@ def _kinds_starting(incomplete: str) -> list[str]:
 Region = Annotated[
     str | None,
     typer.Option(
-        help="AWS region (default: AWS_REGION or the profile's).", rich_help_panel=AWS_PANEL
+        help="AWS region (default: DLQCTL_REGION, the pipeline's or [defaults] region, "
+        "AWS_REGION, AWS_DEFAULT_REGION, the profile's).",
+        rich_help_panel=AWS_PANEL,
     ),
 ]
 Profile = Annotated[
@@ -69,7 +71,8 @@ ConfigFile = Annotated[
     str | None,
     typer.Option(
         "--config",
-        help="Config file (default: ./dlqctl.toml, then ~/.config/dlqctl/config.toml).",
+        help="The only config file to read (default: ~/.config/dlqctl/config.toml with "
+        "./dlqctl.toml merged over it).",
         rich_help_panel=AWS_PANEL,
     ),
 ]

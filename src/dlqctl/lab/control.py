@@ -7,15 +7,16 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from dlqctl.config import (
-    config_path,
-    load_config,
+    config_sources,
     pipeline_table,
+    read_config,
     remove_pipeline,
     user_config_path,
     write_pipeline,
@@ -58,22 +59,17 @@ class Teardown:
     left_alone: list[str]
 
 
-def up() -> LabState:
+def up(confirm: Callable[[Path], bool] | None = None) -> LabState:
+    """Start the lab and register its `lab` pipeline (the state's `config_file` says
+    where): into a project ./dlqctl.toml, a file people commit, only if `confirm(path)`
+    says yes; without `confirm` (no terminal, or --yes), and on a no, into the user
+    config."""
     running = LabState.load()
     if running is not None and (running.server_running() or running.poller_running()):
         raise RefusedError(
             f"a lab is already running at {running.resources.endpoint}: `dlqctl lab down` first"
         )
-    in_force = config_path(None, os.environ)
-    if in_force is not None:
-        load_config(in_force)  # an invalid config file stops `up` before anything starts
-    config_file = (in_force or user_config_path()).absolute()
-    table = pipeline_table(LAB_PIPELINE, config_file)
-    if table is not None and not _written_by_lab(table):
-        raise RefusedError(
-            f"config file {config_file} already has a `{LAB_PIPELINE}` pipeline that "
-            f"`dlqctl lab up` did not write: rename it, then run `dlqctl lab up` again"
-        )
+    config_file = pipeline_file(confirm)  # refusals and the question before anything starts
     lab_dir().mkdir(parents=True, exist_ok=True, mode=0o700)
     server_pid, endpoint = start_background(lab_dir() / "server.log")
     try:
@@ -94,6 +90,33 @@ def up() -> LabState:
     state.save()  # before the config is touched: `down` must find the processes whatever happens
     register_pipeline(resources, config_file)
     return state
+
+
+def pipeline_file(confirm: Callable[[Path], bool] | None) -> Path:
+    """The file `up` writes the `lab` pipeline to: the one DLQCTL_CONFIG names (the only
+    file read); else a project ./dlqctl.toml if it already has the lab's table (one `up`
+    wrote: refreshed where it is, or it would hide the new one) or if `confirm` agrees;
+    else the user config. Someone's own `lab` pipeline there is refused, not replaced, and
+    so is one in the project file, which would hide the user config's."""
+    files = read_config(None, os.environ).files  # an invalid config file stops `up` here
+    target = files[-1].path if files else user_config_path().absolute()
+    if files and files[-1].origin == "working_directory":
+        ours = _lab_table(target) is not None
+        if not (ours or (confirm is not None and confirm(target))):
+            target = user_config_path().absolute()
+    _lab_table(target)
+    return target
+
+
+def _lab_table(config_file: Path) -> str | None:
+    """The `lab` table of `config_file`, if `up` wrote it; refused if someone else did."""
+    table = pipeline_table(LAB_PIPELINE, config_file)
+    if table is not None and not _written_by_lab(table):
+        raise RefusedError(
+            f"config file {config_file} already has a `{LAB_PIPELINE}` pipeline that "
+            f"`dlqctl lab up` did not write: rename it, then run `dlqctl lab up` again"
+        )
+    return table
 
 
 def _start_poller(resources: LabResources) -> int:
@@ -121,6 +144,15 @@ def heartbeat_path() -> Path:
     return lab_dir() / "poller.heartbeat"
 
 
+def _heartbeat_age() -> float | None:
+    """Seconds since the poller's last beat; None before its first. The poller rewrites
+    the file in place, so a read can land between the truncation and the write: empty."""
+    try:
+        return time.time() - float(heartbeat_path().read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
 def down() -> Teardown:
     """Stop what `up` started, by pid, and remove the `lab` pipeline it wrote, which would
     point at a dead port; safe to run twice."""
@@ -135,10 +167,22 @@ def down() -> Teardown:
     LabState.clear()
     heartbeat_path().unlink(missing_ok=True)
     # The file `up` wrote, even when `down` runs from another directory; with no record
-    # of it, the config file in force.
+    # of it, each config file read here, the one that wins first.
     recorded = state.config_file if state is not None else None
-    config_file = recorded or config_path(None, os.environ)
-    return Teardown(stopped, unregister_pipeline(config_file), config_file, left_alone)
+    if recorded is not None:
+        files = [recorded]
+    else:
+        files = [source.path for source in reversed(config_sources(None, os.environ))]
+    kept = None
+    for config_file in files:
+        outcome = unregister_pipeline(config_file)
+        if outcome is PipelineOutcome.REMOVED:
+            return Teardown(stopped, outcome, config_file, left_alone)
+        if outcome is PipelineOutcome.KEPT and kept is None:
+            kept = config_file
+    if kept is not None:
+        return Teardown(stopped, PipelineOutcome.KEPT, kept, left_alone)
+    return Teardown(stopped, PipelineOutcome.ABSENT, recorded, left_alone)
 
 
 def status() -> dict[str, Any]:
@@ -162,8 +206,7 @@ def status() -> dict[str, Any]:
             "delayed": int(attributes["ApproximateNumberOfMessagesDelayed"]),
         }
 
-    beat = heartbeat_path()
-    beat_age = time.time() - float(beat.read_text()) if beat.exists() else None
+    beat_age = _heartbeat_age()
     return {
         "running": True,
         "endpoint": resources.endpoint,

@@ -1,10 +1,10 @@
-"""`dlqctl config`: named pipelines in the config file."""
+"""`dlqctl config`: named pipelines in the config files, and which file each is from."""
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
@@ -27,13 +27,14 @@ from dlqctl.cli.options import (
     Verbose,
 )
 from dlqctl.cli.output import OutputFormat
-from dlqctl.config import ConfigFile as ConfigModel
-from dlqctl.config import Pipeline, config_path, load_config, user_config_path, write_pipeline
 from dlqctl.errors import UsageError
 from dlqctl.pipeline import spec
 
+if TYPE_CHECKING:  # the config's models load when a command runs, not for --help
+    from dlqctl.config import ConfigSource, MergedConfig, Pipeline
+
 config_app = typer.Typer(
-    name="config", help="Named pipelines in the config file.", no_args_is_help=True
+    name="config", help="Named pipelines in the config files.", no_args_is_help=True
 )
 app.add_typer(config_app, name="config")
 
@@ -66,6 +67,8 @@ def import_stack(
     """Read a deployed pipeline stack's outputs into a named pipeline in the config file.
 
     Afterwards every command takes `--pipeline NAME` instead of queue names and tables.
+    It is written to the file --config or DLQCTL_CONFIG names, else to ./dlqctl.toml when
+    there is one, else to the user config (~/.config/dlqctl/config.toml).
 
     **Examples:**
 
@@ -90,6 +93,8 @@ def import_stack(
         fields["endpoint_url"] = inv.settings.endpoint_url
     pipeline = name or stack
     given = inv.values.get("config")
+    from dlqctl.config import write_pipeline
+
     path = write_pipeline(pipeline, fields, Path(given) if given else None)
     document = {"pipeline": pipeline, "config": str(path), **fields}
     inv.out.report(
@@ -101,13 +106,11 @@ def import_stack(
     )
 
 
-# config_path's first candidate: a dlqctl.toml in the working directory beats the user's.
-LOCAL_CONFIG = Path("dlqctl.toml")
 # Wider than any terminal: the width `list` measures its table at.
 UNBOUNDED = 10_000
 # Where a pipeline's AWS is, in the order `list` shows it.
 WHERE = ("region", "endpoint", "profile")
-# How the config file in force was found (`config_source` in JSON), in words for people.
+# How a config file was found (`source` in JSON), in words for people.
 SOURCES = {
     "--config": "given by --config",
     "DLQCTL_CONFIG": "named by DLQCTL_CONFIG",
@@ -118,52 +121,75 @@ SOURCES = {
 
 @dataclass(frozen=True)
 class _InForce:
-    """The config file a command reads, how it was found, and the config files it hides."""
+    """The config files a command reads, merged, and those present that it does not read."""
 
-    config: ConfigModel
-    file: str | None
-    source: str | None
+    merged: "MergedConfig"
     not_read: tuple[str, ...]
+    # Where dlqctl looks when no file is named, for a message that there is none.
+    looked_for: tuple[Path, Path]
+
+    @property
+    def read(self) -> list["ConfigSource"]:
+        """The files read, the one that wins first."""
+        return list(reversed(self.merged.files))
 
     def lines(self) -> list[str]:
-        """For people: which file was read, and which present ones were not."""
-        if self.file is None or self.source is None:
+        """For people: which files were read, and which present ones were not."""
+        if not self.read:
+            project, user = self.looked_for
             return [
-                f"no config file: dlqctl looked for ./{LOCAL_CONFIG} and {user_config_path()} "
+                f"no config file: dlqctl looked for ./{project} and {user} "
                 "(--config or DLQCTL_CONFIG name another)"
             ]
-        return [
-            f"config file: {self.file} ({SOURCES[self.source]})",
-            *(f"not read: {hidden} (the config file above wins)" for hidden in self.not_read),
+        first, *under = self.read
+        lines = [f"config file: {first.path} ({SOURCES[first.origin]})"]
+        lines += [f"  merged over: {source.path} ({SOURCES[source.origin]})" for source in under]
+        lines += [
+            f"not read: {hidden} ({first.origin} names the only file read)"
+            for hidden in self.not_read
         ]
+        return lines
+
+    def replacing(self, name: str) -> str | None:
+        """For people: that pipeline `name` replaces another file's, if it does."""
+        replaced = self.merged.replaced.get(name)
+        if replaced is None:
+            return None
+        words = next(SOURCES[s.origin] for s in self.read if s.path == replaced)
+        return f"  pipeline {name} replaces {words}'s whole [pipelines.{name}]"
+
+    def origin(self, name: str) -> str:
+        """The file pipeline `name` came from, in a word: two files are read only when
+        they are the user config and the project's."""
+        if self.merged.pipeline_files[name] == self.read[-1].path:
+            return "user config"
+        return f"./{self.looked_for[0]}"
 
 
 def _in_force(explicit: str | None) -> _InForce:
-    """config_path finds the file; how it found it is told apart here, in the same order,
-    because a ./dlqctl.toml silently hiding the user config is what surprises people."""
-    path = config_path(explicit, os.environ)
-    config = load_config(path)
-    if path is None:
-        return _InForce(config, None, None, ())
-    if explicit:
-        source = "--config"
-    elif os.environ.get("DLQCTL_CONFIG"):
-        source = "DLQCTL_CONFIG"
-    elif path == LOCAL_CONFIG:
-        source = "working_directory"
-    else:
-        source = "user_config"
+    """The files read_config reads, merged, and the usual ones it leaves out because
+    --config or DLQCTL_CONFIG names another: what surprises people is a file ignored."""
+    from dlqctl.config import PROJECT_CONFIG, read_config, user_config_path
+
+    merged = read_config(explicit, os.environ)
+    usual = (PROJECT_CONFIG, user_config_path())
     hidden = tuple(
         str(other.absolute())
-        for other in (LOCAL_CONFIG, user_config_path())
-        if other.is_file() and not other.samefile(path)
+        for other in usual
+        if other.is_file() and not any(other.samefile(read.path) for read in merged.files)
     )
-    return _InForce(config, str(path.absolute()), source, hidden)
+    return _InForce(merged, hidden, usual)
 
 
-def _document(name: str, pipeline: Pipeline, found: _InForce) -> dict[str, Any]:
+def _document(name: str, pipeline: "Pipeline", found: _InForce) -> dict[str, Any]:
     """Every key a pipeline can have (null when unset), so scripts can rely on each."""
-    return {"name": name, **pipeline.model_dump(mode="json"), "config": found.file}
+    replaced = found.merged.replaced.get(name)
+    return {
+        "name": name,
+        **pipeline.model_dump(mode="json"),
+        "config": str(found.merged.pipeline_files[name]),
+        "replaces": str(replaced) if replaced else None,
+    }
 
 
 @config_app.command("list")
@@ -174,28 +200,32 @@ def list_pipelines(
     no_color: NoColor = False,
     verbose: Verbose = False,
 ) -> None:
-    """List the pipelines in the config file, and say which file that is.
+    """List the pipelines of the config files, and say which file each came from.
 
     Each pipeline with its DLQ and source queue (by name), and its region, endpoint and
-    profile where set. The file read is the one --config or DLQCTL_CONFIG names, else
-    ./dlqctl.toml in the working directory, which takes precedence over the user config
-    (~/.config/dlqctl/config.toml).
+    profile where set. The files read are the user config (~/.config/dlqctl/config.toml)
+    and ./dlqctl.toml in the working directory merged over it: a pipeline in both is the
+    project's, whole. --config or DLQCTL_CONFIG names the only file read instead.
 
     **Examples:**
 
         dlqctl config list
 
-        dlqctl config list -o json | jq -r '.pipelines[] | "\\(.name)\\t\\(.dlq)"'
+        dlqctl config list -o json | jq -r '.pipelines[] | "\\(.name)\\t\\(.config)"'
     """
     inv = Invocation(locals())
     found = _in_force(config)
-    names = sorted(found.config.pipelines)
-    pipelines = [_document(name, found.config.pipelines[name], found) for name in names]
+    names = sorted(found.merged.pipelines)
+    pipelines = [_document(name, found.merged.pipelines[name], found) for name in names]
     if inv.out.format is OutputFormat.json:
+        winner = found.read[0] if found.read else None
         inv.out.emit(
             {
-                "config": found.file,
-                "config_source": found.source,
+                "config": str(winner.path) if winner else None,
+                "config_source": winner.origin if winner else None,
+                "config_files": [
+                    {"path": str(source.path), "source": source.origin} for source in found.read
+                ],
                 "not_read": found.not_read,
                 "pipelines": pipelines,
             }
@@ -205,27 +235,35 @@ def list_pipelines(
     elif not names:
         for line in found.lines():
             inv.out.note(line)
-        if found.file:
-            inv.out.note("no pipelines in it: `dlqctl config import-stack STACK` adds one")
+        if found.read:
+            inv.out.note("no pipelines configured: `dlqctl config import-stack STACK` adds one")
     else:
+        # Which file each pipeline is from, when there is more than one it could be from.
+        origins = {name: found.origin(name) for name in names} if len(found.read) > 1 else {}
         console = inv.out.console
-        view: RenderableType = _table(found.config, names)
+        view: RenderableType = _table(found.merged.pipelines, names, origins)
         # Measured unconstrained: Rich measures a table at the widths it would squeeze it
         # to, so the narrowest it can be without cutting a name shows only this way.
         narrowest = console.measure(view, options=console.options.update_width(UNBOUNDED))
         if narrowest.minimum > console.width:
             # Too narrow for the columns without cutting a queue name: one block each.
-            view = Group(*(_block(found.config, name, console.width) for name in names))
+            view = Group(
+                *(
+                    _block(name, found.merged.pipelines[name], origins.get(name), console.width)
+                    for name in names
+                )
+            )
+        replacing = [said for name in names if (said := found.replacing(name))]
         console.print(
             Group(
-                Text("\n".join(found.lines()), style="dim"),
+                Text("\n".join([*found.lines(), *replacing]), style="dim"),
                 view,
                 Text("`dlqctl config show NAME` shows one in full", style="dim"),
             )
         )
 
 
-def _where(pipeline: Pipeline) -> list[tuple[str, str]]:
+def _where(pipeline: "Pipeline") -> list[tuple[str, str]]:
     """Region, endpoint and profile, those that are set."""
     values = (pipeline.region, pipeline.endpoint_url, pipeline.profile)
     return [(label, value) for label, value in zip(WHERE, values, strict=True) if value]
@@ -236,26 +274,34 @@ def _name(ref: str) -> str:
     return queue_name(ref) or ref
 
 
-def _table(config: ConfigModel, names: Sequence[str]) -> Table:
-    """One row a pipeline, queues by name. Each column is at least as wide as its longest
-    value, so Rich wraps the headers rather than cut a name; where that is still too wide
-    for the terminal, `list` prints `_block`s instead."""
+def _table(
+    pipelines: Mapping[str, "Pipeline"], names: Sequence[str], origins: Mapping[str, str]
+) -> Table:
+    """One row a pipeline, queues by name, and the file it is from when `origins` says.
+    Each column is at least as wide as its longest value, so Rich wraps the headers
+    rather than cut a name; where that is still too wide for the terminal, `list` prints
+    `_block`s instead."""
     rows: list[list[str]] = []
     given: set[str] = set()
     for name in names:
-        pipeline = config.pipelines[name]
+        pipeline = pipelines[name]
         source = _name(pipeline.source_queue) if pipeline.source_queue else "-"
         where = _where(pipeline)
         given.update(label for label, _ in where)
         # A region and an endpoint speak for themselves; a profile name needs its label.
         lines = [f"profile {value}" if label == "profile" else value for label, value in where]
-        rows.append([name, _name(pipeline.dlq), source, "\n".join(lines)])
+        rows.append([name, _name(pipeline.dlq), source, "\n".join(lines), origins.get(name, "")])
     headers = ["Pipeline", "DLQ", "Source queue"]
-    # The last column is headed by what some pipeline sets, and left out when none does.
+    # The where column is headed by what some pipeline sets, and left out when none does;
+    # the From column is there when more than one file was read.
+    keep = [0, 1, 2]
     if given:
         headers.append(" / ".join(label for label in WHERE if label in given).capitalize())
-    else:
-        rows = [row[:3] for row in rows]
+        keep.append(3)
+    if origins:
+        headers.append("From")
+        keep.append(4)
+    rows = [[row[index] for index in keep] for row in rows]
     table = Table(box=box.SIMPLE_HEAD)
     for index, header in enumerate(headers):
         longest = max(cell_len(line) for row in rows for line in row[index].splitlines() or [""])
@@ -265,13 +311,14 @@ def _table(config: ConfigModel, names: Sequence[str]) -> Table:
     return table
 
 
-def _block(config: ConfigModel, name: str, width: int) -> Text:
+def _block(name: str, pipeline: "Pipeline", origin: str | None, width: int) -> Text:
     """One pipeline of `list` for a narrow terminal: its name, then a line a value."""
-    pipeline = config.pipelines[name]
     rows = [("DLQ", _name(pipeline.dlq))]
     if pipeline.source_queue:
         rows.append(("source queue", _name(pipeline.source_queue)))
     rows += _where(pipeline)
+    if origin:
+        rows.append(("from", origin))
     return Text(name, style="bold") + Text("\n") + _fields(rows, width, indent="  ")
 
 
@@ -294,7 +341,7 @@ def show(
     name: Annotated[
         str,
         typer.Argument(
-            help="The pipeline's name in the config file.", autocompletion=complete_pipeline
+            help="The pipeline's name in the config files.", autocompletion=complete_pipeline
         ),
     ],
     config: ConfigFile = None,
@@ -302,7 +349,7 @@ def show(
     no_color: NoColor = False,
     verbose: Verbose = False,
 ) -> None:
-    """Show one pipeline of the config file in full.
+    """Show one pipeline of the config files in full, and the file it came from.
 
     Its queues as written (name, URL or ARN), its ledger table, endpoint and other
     settings, and its error-type rules in the order they apply.
@@ -315,24 +362,27 @@ def show(
     """
     inv = Invocation(locals())
     found = _in_force(config)
-    pipeline = found.config.pipelines.get(name)
+    pipeline = found.merged.pipelines.get(name)
     if pipeline is None:
-        known = ", ".join(sorted(found.config.pipelines)) or "none"
-        where = f"in {found.file}" if found.file else "(there is no config file)"
-        raise UsageError(f"unknown pipeline {name!r} {where}; known: {known}")
+        raise found.merged.unknown_pipeline(name)
     inv.out.report(
         _document(name, pipeline, found),
         lambda: _pipeline_view(name, pipeline, found, inv.out.console.width),
     )
 
 
-def _pipeline_view(name: str, pipeline: Pipeline, found: _InForce, width: int) -> Group:
+def _pipeline_view(name: str, pipeline: "Pipeline", found: _InForce, width: int) -> Group:
     settings = pipeline.model_dump(mode="json", exclude_none=True, exclude={"rules"})
     # Its queues first: what on-call looks for; then the rest in the model's order.
     keys = sorted(settings, key=lambda key: key not in ("dlq", "source_queue"))
+    lines = found.lines()
+    if len(found.read) > 1:  # which of them it is from
+        lines.append(f"  pipeline {name} is from {found.merged.pipeline_files[name]}")
+    if replacing := found.replacing(name):
+        lines.append(replacing)
     parts = [
         Text(f"pipeline {name}", style="bold"),
-        Text("\n".join(found.lines()), style="dim"),
+        Text("\n".join(lines), style="dim"),
         _fields([(key, str(settings[key])) for key in keys], width),
     ]
     if pipeline.rules:

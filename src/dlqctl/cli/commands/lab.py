@@ -3,6 +3,7 @@
 import os
 import shlex
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -56,33 +57,68 @@ def _running() -> Any:
 @lab_app.command("up")
 @guarded
 def up(
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes",
+            "-y",
+            help="Do not ask: write the `lab` pipeline to the user config, not ./dlqctl.toml.",
+        ),
+    ] = False,
     output: OutputOption = OutputFormat.table,
     no_color: NoColor = False,
     verbose: Verbose = False,
 ) -> None:
     """Start the lab in the background: server, resources from the pipeline spec, poller.
 
+    It registers a `lab` pipeline in the user config (~/.config/dlqctl/config.toml). With
+    a ./dlqctl.toml in the working directory, a file people commit, it asks first whether
+    to write there instead; without a terminal, or with --yes, it does not ask.
+
     **Examples:**
 
         dlqctl lab up && eval "$(dlqctl lab env)"
     """
+    from dlqctl.cli.moving import can_prompt
+
     inv = Invocation(locals())
     control, *_ = _lab(starts=True)
-    started = control.up()
+    started = control.up(None if yes or not can_prompt() else _may_write_project)
     resources = started.resources
-    inv.out.report(
-        {
-            "endpoint": resources.endpoint,
-            "resources": resources.as_dict(),
-            "server_pid": started.server_pid,
-            "poller_pid": started.poller_pid,
-        },
-        f"lab up at {resources.endpoint}\n"
-        f"(server pid {started.server_pid}, poller pid {started.poller_pid})\n"
-        'next: eval "$(dlqctl lab env)"\n'
-        "      dlqctl lab send --count 20 --poison-ratio 0.2\n"
+    document = {
+        "endpoint": resources.endpoint,
+        "resources": resources.as_dict(),
+        "server_pid": started.server_pid,
+        "poller_pid": started.poller_pid,
+        "config_file": str(started.config_file),
+    }
+    if not inv.out.for_people:
+        inv.out.report(document, view="")  # JSON or ndjson: the document alone
+        return
+    lines = [
+        f"lab up at {resources.endpoint}",
+        f"(server pid {started.server_pid}, poller pid {started.poller_pid})",
+        f"lab pipeline written to {started.config_file}",
+        'next: eval "$(dlqctl lab env)"',
+        "      dlqctl lab send --count 20 --poison-ratio 0.2",
         "      dlqctl queues",
-    )
+    ]
+    # One line each, whatever the width, as `down` prints them: the path must paste whole.
+    inv.out.console.print("\n".join(lines), soft_wrap=True, markup=False)
+
+
+def _may_write_project(path: Path) -> bool:
+    """Asked in a terminal, before anything starts: the project file is often committed."""
+    from dlqctl.cli.moving import plain_interrupts
+    from dlqctl.config import user_config_path
+
+    with plain_interrupts():
+        return typer.confirm(
+            f"{path} is a project file (often committed): write the `lab` pipeline into it? "
+            f"No writes it to the user config, {user_config_path()}",
+            default=False,
+            err=True,
+        )
 
 
 @lab_app.command("down")
