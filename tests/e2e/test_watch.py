@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from .conftest import ENDPOINT_DLQCTL_ENV, Runner, World
+from .conftest import DLQCTL, ENDPOINT_DLQCTL_ENV, Runner, World, base_env
 
 pytestmark = pytest.mark.e2e
 
@@ -44,3 +47,30 @@ def test_watch_sees_messages_held_by_another_reader(
             for i, m in enumerate(held)
         ],
     )
+
+
+def test_watch_stops_on_sigint_also_as_a_background_job(dlqctl: Runner, orders: World) -> None:
+    """A script's background job starts with SIGINT ignored (POSIX shells do that without
+    job control): `kill -INT` must still stop `watch`, which refreshes until Ctrl-C."""
+    run_env = base_env(dlqctl.home, dlqctl.trap.url, dlqctl.access_key)
+    proc = subprocess.Popen(
+        [str(DLQCTL), "watch", "orders-dlq", "-o", "ndjson", "--endpoint-url", dlqctl.endpoint],
+        cwd=dlqctl.cwd,
+        env=run_env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    assert proc.stdout is not None
+    first = json.loads(proc.stdout.readline())  # the first refresh is out: it is watching
+    assert first["name"] == "orders-dlq"
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        pytest.fail("watch ignored SIGINT when it started with SIGINT ignored")
+    assert proc.returncode == 0

@@ -114,7 +114,10 @@ def show(out: Output, report: RedriveReport) -> None:
 
 @contextmanager
 def plain_interrupts() -> Iterator[None]:
-    """At a prompt, Ctrl-C means "no": nothing has changed yet, so it aborts at once."""
+    """Ctrl-C (SIGINT) raises KeyboardInterrupt here, at once: at a prompt it means "no",
+    nothing having changed yet; in `watch` it is the way to stop. Also when the process
+    started with SIGINT ignored, as a script's background job does, where Python would
+    otherwise never raise it and `kill -INT` could not stop the command."""
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield

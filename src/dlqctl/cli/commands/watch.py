@@ -12,6 +12,7 @@ from rich.live import Live
 from dlqctl.cli.app import app
 from dlqctl.cli.common import Invocation, guarded
 from dlqctl.cli.completion import complete_queue
+from dlqctl.cli.moving import plain_interrupts
 from dlqctl.cli.options import (
     ConfigFile,
     EndpointUrl,
@@ -77,14 +78,15 @@ def watch(
     if pause < 1:
         raise UsageError("--interval must be at least 1s")
     try:
-        if inv.out.format is not OutputFormat.table:
-            _stream(inv, targets, pause, count)
-        elif wide or not inv.out.console.is_terminal:
-            # Redrawing in place needs a terminal: a pipe or a file gets each refresh
-            # below the last, as it happens (Live would print only at the end).
-            _scroll(inv, targets, pause, count, wide=wide)
-        else:
-            _live(inv, targets, pause, count)
+        with plain_interrupts():
+            if inv.out.format is not OutputFormat.table:
+                _stream(inv, targets, pause, count)
+            elif wide or not inv.out.console.is_terminal:
+                # Redrawing in place needs a terminal: a pipe or a file gets each refresh
+                # below the last, as it happens (Live would print only at the end).
+                _scroll(inv, targets, pause, count, wide=wide)
+            else:
+                _live(inv, targets, pause, count)
     except KeyboardInterrupt:
         return
 
