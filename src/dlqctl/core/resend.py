@@ -45,52 +45,30 @@ def entry_for(
     message is that message's refusal, never the run's end). `as_is`: the person chose
     the target (--to), so the message goes exactly as it is in the DLQ."""
     try:
-        return _entry(
-            target,
-            raw,
-            reading,
-            as_is=as_is,
-            fifo=fifo,
-            deduplication_id=deduplication_id,
-            delay_s=delay_s,
-            invoke=invoke,
-        )
+        leave_out = frozenset() if as_is else ANNOTATIONS.get(reading.kind, frozenset())
+        body = str(raw["Body"]) if as_is or reading.payload is None else reading.payload
+        if target.service == "sqs":
+            copy = make_copy(
+                raw if body == raw["Body"] else {**raw, "Body": body},
+                max_size=target.max_size,
+                fifo=fifo,
+                deduplication_id=deduplication_id,
+                delay_s=delay_s,
+                leave_out=leave_out,
+            )
+            return copy
+        if target.service == "lambda":
+            entry = {
+                "Payload": body,
+                "InvocationType": "RequestResponse" if invoke == "sync" else "Event",
+            }
+            return Copy(entry, len(body.encode("utf-8", "surrogatepass")), counted=False)
+        if target.service == "sns":
+            return _publish(target, raw, reading, body, as_is, leave_out, deduplication_id)
+        return _event(body)
+
     except (ValueError, TypeError, binascii.Error) as exc:  # UnicodeError is a ValueError
         return f"cannot build the copy for {target.name}: {exc}"
-
-
-def _entry(
-    target: Target,
-    raw: RawMessage,
-    reading: Reading,
-    *,
-    as_is: bool,
-    fifo: bool,
-    deduplication_id: str,
-    delay_s: int,
-    invoke: Literal["async", "sync"],
-) -> Copy | str:
-    leave_out = frozenset() if as_is else ANNOTATIONS.get(reading.kind, frozenset())
-    body = str(raw["Body"]) if as_is or reading.payload is None else reading.payload
-    if target.service == "sqs":
-        copy = make_copy(
-            raw if body == raw["Body"] else {**raw, "Body": body},
-            max_size=target.max_size,
-            fifo=fifo,
-            deduplication_id=deduplication_id,
-            delay_s=delay_s,
-            leave_out=leave_out,
-        )
-        return copy
-    if target.service == "lambda":
-        entry = {
-            "Payload": body,
-            "InvocationType": "RequestResponse" if invoke == "sync" else "Event",
-        }
-        return Copy(entry, len(body.encode("utf-8", "surrogatepass")), counted=False)
-    if target.service == "sns":
-        return _publish(target, raw, reading, body, as_is, leave_out, deduplication_id)
-    return _event(body)
 
 
 def _publish(
