@@ -51,6 +51,8 @@ SIZES = {
         "fifo": 10_000,
         "stream": 100_000,
         "cap": 10_000,
+        "sample": 1_000_000,
+        "sample_size": 10_000,
         "naive": 200,
         "batched": 1_000,
     },
@@ -61,6 +63,8 @@ SIZES = {
         "fifo": 1_000,
         "stream": 20_000,
         "cap": 1_000,
+        "sample": 100_000,
+        "sample_size": 2_000,
         "naive": 100,
         "batched": 500,
     },
@@ -91,6 +95,18 @@ def plan(args: argparse.Namespace) -> list[dict[str, Any]]:
                         "sim_process": sim_process,
                     }
                 )
+            continue
+        if scenario == "sample":
+            runs.append(
+                {
+                    "scenario": scenario,
+                    "impl": "dlqctl",
+                    "depth": depth,
+                    "work": min(depth, sizes["sample_size"]),
+                    "concurrency": args.concurrency,
+                    "sim_process": sim_process,
+                }
+            )
             continue
         depths = [depth] + ([MILLION] if scenario == "stream" and args.million else [])
         for each in depths:

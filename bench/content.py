@@ -28,6 +28,35 @@ MAX_RECEIVE_COUNT = 3
 OLDEST_S = 3 * 86_400  # ages spread over three days, within the DLQ's 4-day retention
 MIN_AGE_S = 3_600  # older than any target's visibility timeout: no "young" warnings
 
+# The `sample` scenario's DLQ: uneven shares, each message's type drawn independently
+# from its index (splitmix64), so the messages SQS hands out first are a random sample of
+# the types and the truth is known exactly (`mixed_truth`).
+MIX = (("Timeout", 0.52), ("ValidationError", 0.27), ("DownstreamUnavailable", 0.15))
+MIX_REST = "PoisonPayload"  # the remaining 6 %
+_MASK64 = 2**64 - 1
+
+
+def mixed_type(index: int) -> str:
+    """The error type of message `index` in the mixed DLQ (deterministic, uniform draw)."""
+    z = (index * 0x9E3779B97F4A7C15 + 0x5DEECE66D) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    u = (z ^ (z >> 31)) / 2**64
+    for error_type, share in MIX:
+        if u < share:
+            return error_type
+        u -= share
+    return MIX_REST
+
+
+def mixed_truth(depth: int) -> dict[str, int]:
+    """How many messages of each type the mixed DLQ of `depth` messages holds."""
+    counts: dict[str, int] = defaultdict(int)
+    for index in range(depth):
+        counts[mixed_type(index)] += 1
+    return dict(counts)
+
+
 # One attribute dict per error type, shared by every message of that type.
 _ATTRIBUTES = {
     error_type: {"ErrorType": {"DataType": "String", "StringValue": error_type}}
@@ -117,12 +146,14 @@ def seed_dlq(
     error_type: str | None = None,
     layout: Layout = STANDARD,
     rich: bool = False,
+    mixed: bool = False,
 ) -> None:
     """`count` messages as SQS leaves them in a DLQ: received MAX_RECEIVE_COUNT times,
     original SentTimestamp, and DeadLetterQueueSourceArn naming the source queue.
 
-    With `error_type`, every message has that type; else the types take turns. With
-    `rich`, each message also has one attribute of every data type (RICH_TYPES).
+    With `error_type`, every message has that type; with `mixed`, the uneven random mix
+    of MIX; else the types take turns. With `rich`, each message also has one attribute
+    of every data type (RICH_TYPES).
     """
     chosen = _RICH_ATTRIBUTES if rich else _ATTRIBUTES
     source_arn = service.queues[layout.source].arn
@@ -130,6 +161,8 @@ def seed_dlq(
     span_ms = (OLDEST_S - MIN_AGE_S) * 1000
 
     def attributes(index: int) -> dict[str, Any]:
+        if mixed:
+            return chosen[mixed_type(index)]
         return chosen[error_type or ERROR_TYPES[index % len(ERROR_TYPES)]]
 
     service.seed(

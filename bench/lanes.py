@@ -30,6 +30,7 @@ CALLS = {
     "fifo": Dlqctl.redrive,
     "stream": Dlqctl.redrive,
     "cap": Dlqctl.redrive,
+    "sample": Dlqctl.inspect,
 }
 REDRIVES = {"redrive", "fifo", "stream", "cap"}
 

@@ -101,11 +101,11 @@ class RemoteTransport:
         return answer
 
     def setup(
-        self, layout: content.Layout, depth: int, error_type: str | None
+        self, layout: content.Layout, depth: int, error_type: str | None, *, mixed: bool = False
     ) -> tuple[tuple[str, str], float]:
         """Create and seed the queues in the child: their URLs, and the MiB its store
         took there."""
-        urls, store_mib = self._call("setup", layout, depth, error_type)
+        urls, store_mib = self._call("setup", layout, depth, error_type, mixed)
         return (str(urls[0]), str(urls[1])), float(store_mib)
 
     def queue_state(self, layout: content.Layout) -> dict[str, Any]:
@@ -197,10 +197,10 @@ def _control(service: SqsService, transport: SimTransport, command: str, args: A
     if command == "ping":
         return None
     if command == "setup":
-        layout, depth, error_type = args
+        layout, depth, error_type, mixed = args
         before = _rss_mib()
         urls = content.create_queues(service, layout)
-        content.seed_dlq(service, depth, error_type=error_type, layout=layout)
+        content.seed_dlq(service, depth, error_type=error_type, layout=layout, mixed=mixed)
         return urls, _rss_mib() - before
     if command == "queue_state":
         return content.queue_state(service, args[0])

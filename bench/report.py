@@ -94,6 +94,22 @@ TARGETS = [
         exact_depth=True,
     ),
     Target(
+        "sample",
+        "sample of a 1M DLQ < 30 s (issue 13)",
+        "wall_s",
+        30,
+        True,
+        min_depth=1_000_000,
+    ),
+    Target(
+        "sample",
+        "sample: true shares outside intervals",
+        "shares_outside",
+        0,
+        True,
+        min_depth=1_000_000,
+    ),
+    Target(
         "cap",
         "cap: received ≤ N rounded to 10",
         "messages_received",
@@ -298,6 +314,39 @@ def _request_list(row: Row) -> str:
     return ", ".join(f"{name} {count}" for name, count in row["requests_by_operation"].items())
 
 
+def sample_table(rows: list[Row]) -> str:
+    """inspect --sample: each error type's estimated share, its 95 % interval and the
+    truth (the seeded mix, counted over the whole DLQ)."""
+    chosen = [r for r in rows if r["scenario"] == "sample" and "truth" in r]
+    if not chosen:
+        return ""
+    lines = [
+        "| DLQ depth | sample | wall s | requests | error type | estimated share "
+        "| 95 % interval | true share | inside |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in chosen:
+        depth = sum(row["truth"].values())
+        for i, share in enumerate(row["by_error_type"]):
+            true = row["truth"].get(share["value"], 0) / depth
+            inside = share["low"] <= true <= share["high"]
+            first = [
+                f"{row['depth']:,}" + ("" if row["ok"] else " **CHECK FAILED**"),
+                f"{row['sample_size']:,}",
+                _num(row["wall_s"], 1),
+                f"{row['requests']:,}",
+            ]
+            cells = (first if i == 0 else [""] * len(first)) + [
+                share["value"],
+                f"{share['share']:.2%}",
+                f"{share['low']:.2%} – {share['high']:.2%}",
+                f"{true:.2%}",
+                "yes" if inside else "NO",
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 EXTRA_TABLES: list[tuple[str, Callable[[list[Row]], str]]] = [
     ("FIFO redrive: the whole DLQ in one run, group by group.", fifo_table),
     (
@@ -305,6 +354,7 @@ EXTRA_TABLES: list[tuple[str, Callable[[list[Row]], str]]] = [
         stream_table,
     ),
     ("--max-messages N: what a capped run receives.", cap_table),
+    ("inspect --sample N: the estimate against the truth.", sample_table),
 ]
 
 

@@ -110,19 +110,24 @@ class Simulator:
     def __init__(self, args: argparse.Namespace, faults: Faults, layout: content.Layout) -> None:
         self.layout = layout
         error_type = scenarios.error_type_of(args.scenario)
+        mixed = scenarios.SCENARIOS[args.scenario].mixed
         latency_s = args.latency_ms / 1000
         self.remote: RemoteTransport | None = None
         if args.sim_process:
             self.remote = RemoteTransport(latency_s=latency_s, faults=faults)
             self.transport: Any = self.remote
-            self.urls, self.store_mib = self.remote.setup(layout, args.depth, error_type)
+            self.urls, self.store_mib = self.remote.setup(
+                layout, args.depth, error_type, mixed=mixed
+            )
             self.service: SqsService | None = None
         else:
             before = _rss_mib()
             self.service = SqsService()
             self.transport = SimTransport(self.service, latency_s=latency_s, faults=faults)
             self.urls = content.create_queues(self.service, layout)
-            content.seed_dlq(self.service, args.depth, error_type=error_type, layout=layout)
+            content.seed_dlq(
+                self.service, args.depth, error_type=error_type, layout=layout, mixed=mixed
+            )
             self.store_mib = _rss_mib() - before
 
     def cpu_s(self) -> float:
@@ -192,8 +197,10 @@ def _measure(
     sampler = RssSampler()
     sampler.start()
     cpu_before, wall_before = time.process_time(), time.perf_counter()
+    extra: scenarios.Extra = {}
     if args.impl == "dlqctl":
-        done = scenarios.RUNNERS[args.scenario](api, args.work, lane, tmp, scenario.layout)
+        result = scenarios.RUNNERS[args.scenario](api, args.work, lane, tmp, scenario.layout)
+        done, extra = result if isinstance(result, tuple) else (result, {})
     else:
         run = baselines.BASELINES[args.scenario]
         done = run(client, dlq_url, source_url, args.work, baselines.BATCH[args.impl], tmp)
@@ -208,7 +215,10 @@ def _measure(
     scratch.cleanup()
     state = sim.state()
     faulty = any(value for key, value in vars(faults).items() if key != "operations")
-    checks = _check(state, args, done, receives, faulty=faulty)
+    if scenario.mixed:
+        extra["truth"] = content.mixed_truth(args.depth)
+        extra["shares_outside"] = len(outside(extra))
+    checks = _check(state, args, done, receives, faulty=faulty, extra=extra)
     client_cpu = cpu if sim.remote else cpu - sim_cpu
     return {
         "scenario": args.scenario,
@@ -246,6 +256,7 @@ def _measure(
         "queues_after": state,
         "checks": checks,
         "ok": all(checks.values()),
+        **extra,
     }
 
 
@@ -256,6 +267,7 @@ def _check(
     receives: Receives,
     *,
     faulty: bool,
+    extra: scenarios.Extra,
 ) -> dict[str, bool]:
     """What must be true of the queues afterwards, whatever client did the work."""
     moves = scenarios.SCENARIOS[args.scenario].redrive
@@ -285,6 +297,11 @@ def _check(
         checks["no copy repeated"] = state["repeated_copies"] == 0
         groups = scenarios.SCENARIOS[args.scenario].layout.groups
         checks["every group moved"] = state["groups"] == min(groups, args.depth)
+    if "truth" in extra:
+        checks["an estimate of every error type"] = {
+            share["value"] for share in extra["by_error_type"]
+        } == set(extra["truth"])
+        checks["every true share inside its 95 % interval"] = not outside(extra)
     if args.scenario == "cap":
         rounded = math.ceil(args.work / BATCH)
         checks[f"at most {rounded} receives (N / 10, rounded up)"] = receives.calls <= rounded
@@ -292,6 +309,16 @@ def _check(
             receives.received <= rounded * BATCH
         )
     return checks
+
+
+def outside(extra: scenarios.Extra) -> list[str]:
+    """The error types whose true share of the DLQ lies outside the estimate's interval."""
+    depth = sum(extra["truth"].values())
+    return [
+        share["value"]
+        for share in extra["by_error_type"]
+        if not share["low"] <= extra["truth"].get(share["value"], 0) / depth <= share["high"]
+    ]
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

@@ -9,6 +9,8 @@ fast run that skipped work cannot pass.
 - stream: a standard redrive of 100,000 (and with --million, 1,000,000) messages, with
   the simulator in a process of its own so that peak RSS is dlqctl's process alone.
 - cap: `--max-messages N` on a deep DLQ, counting what the run received.
+- sample: `inspect --sample N` of a 1,000,000-message DLQ with an uneven mix of error
+  types; the checks compare each estimated share's 95 % interval with the truth.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class Scenario:
     baselines: bool = False  # run the naive and batched boto3 loops beside it
     hot_cpu: bool = False  # run dlqctl once more without waits
     sim_process: bool = False  # the simulator in a process of its own (RSS is dlqctl's)
+    mixed: bool = False  # seeded with content.MIX (uneven, random), not in turns
 
 
 SCENARIOS = {
@@ -91,7 +94,15 @@ SCENARIOS = {
         "redrive --max-messages N of a deep DLQ: receives sized to the cap",
         redrive=True,
     ),
+    "sample": Scenario(
+        "sample",
+        0.2,
+        "inspect --sample N of a deep DLQ: shares with 95 % intervals, against the truth",
+        mixed=True,
+    ),
 }
+# What a runner may add to its row besides the count (the sample's estimate).
+Extra = dict[str, Any]
 
 
 def error_type_of(scenario: str) -> str | None:
@@ -164,11 +175,24 @@ def run_export(api: Dlqctl, work: int, lanes: Lanes, tmp: Path, layout: Layout) 
     return report.exported
 
 
-RUNNERS = {
+def run_sample(
+    api: Dlqctl, work: int, lanes: Lanes, tmp: Path, layout: Layout
+) -> tuple[int, Extra]:
+    report = api.inspect(layout.dlq, sample=work, **lanes.call)
+    if report.estimate is None:
+        raise RuntimeError("inspect --sample gave no estimate")
+    estimate = report.estimate
+    shares = [share.model_dump(mode="json") for share in estimate.by_error_type]
+    extra = {"sample_size": estimate.sample_size, "population": estimate.population}
+    return report.coverage.scanned, {**extra, "by_error_type": shares}
+
+
+RUNNERS: dict[str, Callable[[Dlqctl, int, Lanes, Path, Layout], int | tuple[int, Extra]]] = {
     "scan": run_scan,
     "redrive": run_redrive,
     "export": run_export,
     "fifo": run_redrive,
     "stream": run_redrive,
     "cap": run_redrive,
+    "sample": run_sample,
 }

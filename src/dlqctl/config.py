@@ -144,7 +144,8 @@ class Settings(BaseModel):
     receive_wait_s: int = Field(default=1, ge=0, le=20)
     # How long a scan holds what it saw; None sizes the hold to the expected scan.
     hold_s: int | None = Field(default=None, ge=1, le=43_200)
-    # SQS requests in flight at once (scan receives, redrive batches, releases).
+    # Lanes: receives in flight at once, and as many sends, deletes or releases (a run
+    # sends its next round of receives while it moves the round in hand).
     concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=32)
     rules: tuple[ErrorTypeRule, ...] = ()
     pipeline: str | None = None

@@ -7,6 +7,8 @@ batch size, the fault rates on receives, visibility changes, sends and deletes
 AccessDenied at some request of some operation. Whatever happens, after the run:
 
 - nothing is lost: every original message is in the DLQ or the target;
+- nothing is left hidden: what stays in the DLQ is visible again (unless its release
+  met a fault, or a receive's lost answer held messages no client knows of);
 - extra copies never exceed the report's `possible_duplicates`;
 - on FIFO, what arrived in the target of each group is that group's head, in order;
 - the journal names every message that left the DLQ, and nothing else;
@@ -173,6 +175,23 @@ def test_the_engine_keeps_every_invariant_under_faults(
     assert set(originals) >= set(left), "the DLQ gained messages"
     for message in originals.values():
         assert left_bodies[message.body] + arrived_bodies[message.body] >= 1, "a message was lost"
+    # Nothing is left hidden: every message still in the DLQ is visible again, unless its
+    # release itself met a fault, or a receive's answer was lost after SQS had held what
+    # it took (those stay hidden until their hold lapses: no client can know of them).
+    may_stay_hidden = (
+        "ChangeMessageVisibilityBatch" in faults.operations
+        and (
+            faults.throttle_rate
+            or faults.error_rate
+            or faults.ambiguous_rate
+            or faults.entry_failure_rate
+        )
+    ) or ("ReceiveMessage" in faults.operations and faults.ambiguous_rate)
+    if fatal is not None and fatal[0] == "ChangeMessageVisibilityBatch":
+        may_stay_hidden = True
+    if not may_stay_hidden:
+        hidden = [s.message_id for s in left.values() if s.state != "visible"]
+        assert not hidden, f"left held after the run: {hidden}"
     # Extra copies are all counted.
     extra = sum((left_bodies + arrived_bodies).values()) - len(originals)
     assert extra <= report.possible_duplicates
@@ -257,3 +276,30 @@ def test_an_answer_lost_before_a_fatal_error_is_still_counted(
     else:
         assert (report.sent, report.deleted, left) == (3, 0, 0)  # deleted, unconfirmed
         assert all(MAY_BE_GONE in f.reason for f in report.failed) and len(report.failed) == 3
+
+
+@pytest.mark.parametrize("operation", ["SendMessageBatch", "ReceiveMessage"])
+def test_a_round_received_ahead_is_released_when_the_run_stops_first(
+    operation: str, tmp_path: Path
+) -> None:
+    """With several lanes the next round's receives go out before this round's sends;
+    when the run ends on an error meanwhile (here the first send, or a lane of the round
+    received ahead, is denied), what that round received is released with the rest, and
+    the report counts only what the run looked at."""
+    service, dlq_name, target_name = build(fifo=False, count=200, groups=1)
+    # The 9th receive is a lane of the round received ahead (the first round has 8).
+    fatal = (operation, 1 if operation == "SendMessageBatch" else 9)
+    transport = FatalAt(service, Faults(), seed=0, fatal=fatal)
+    dlqctl = Dlqctl(
+        Settings(concurrency=8, receive_wait_s=0, region="us-east-1"),
+        clients={"sqs": transport.client(retries={"mode": "standard", "max_attempts": 3})},
+        sleep=lambda seconds: None,
+    )
+    report = run(dlqctl, dlq_name, 10, tmp_path / "journal.jsonl")
+
+    left = service.queue(dlq_name).contents()
+    assert len(left) + len(service.queue(target_name).contents()) == 200
+    assert [s.message_id for s in left if s.state != "visible"] == []
+    # The round in hand was all the run looked at; the one received ahead is not counted.
+    assert report.coverage.scanned == 80 == report.selected
+    assert report.deleted + len(report.failed) == report.selected

@@ -222,6 +222,23 @@ def test_seeded_messages_look_like_a_real_dlq() -> None:
     assert all(len(content.body(i).encode()) == content.BODY_BYTES for i in (0, 7, 99_999))
 
 
+def test_a_look_that_stops_early_releases_the_round_it_received_ahead() -> None:
+    """With several lanes a look sends its next round before handing over this one; a
+    look that stops mid-round (peek at --limit) releases that round too, and counts only
+    what it looked at."""
+    transport = SimTransport(latency_s=0.002)
+    content.create_queues(transport.service)
+    content.seed_dlq(transport.service, 300)
+    api = Dlqctl(Settings(concurrency=8), clients={"sqs": transport.client()})
+    shown: list[str] = []
+    result = api.peek(content.DLQ, limit=15, on_message=lambda m: shown.append(m.message_id))
+    dlq = transport.service.queue(content.DLQ).contents()
+    assert len(shown) == 15 == result.matched == result.coverage.scanned
+    assert len(dlq) == 300 and {s.state for s in dlq} == {"visible"}
+    # What ReceiveMessage took beyond the first round was the round sent ahead.
+    assert transport.requests["ReceiveMessage"] == 16
+
+
 def test_lanes_change_speed_not_results(tmp_path: Path) -> None:
     """The simulator is thread-safe, so dlqctl's lanes can be checked here (not on moto)."""
     if "concurrency" not in Settings.model_fields:

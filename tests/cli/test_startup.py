@@ -137,3 +137,13 @@ def test_completion_reads_the_config_without_aws(
         )
         assert stdout == offered, words
         assert loaded(modules, AWS_SDK) == [], words
+
+
+def test_completing_a_command_loads_neither_rich_nor_aws_nor_the_models() -> None:
+    """TAB after `dlqctl re`: the command tree and nothing to render (Rich is a tenth of
+    the start-up; Typer itself loads pydantic to coerce values, dlqctl's models stay out)."""
+    stdout, modules = imported(
+        env={"_DLQCTL_COMPLETE": "complete_bash", "COMP_WORDS": "dlqctl re", "COMP_CWORD": "1"}
+    )
+    assert stdout == "redrive\nreplay\n"
+    assert loaded(modules, (*AWS_SDK, "rich", *MODELS)) == []

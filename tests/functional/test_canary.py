@@ -179,31 +179,43 @@ def test_circuit_breaker_stops_when_redriven_messages_fail_in_the_ledger(
     assert pipeline.counts() == (20, 0) and len(bodies) == 40
 
 
-def test_copies_that_come_back_trip_the_breaker_by_message_id(
-    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def copies_fail_at_once(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each copy dlqctl sends is back in the DLQ under the copy's id before dlqctl
+    receives again."""
     from dlqctl.aws.sqs import SqsGateway
 
-    seed(pipeline, 12)
     real_send = SqsGateway.send_batch
     failing = FailingPipeline(pipeline)
 
     def send_and_fail_again(self: SqsGateway, url: str, entries: Any) -> Any:
         result = real_send(self, url, entries)
-        failing(0)  # back in the DLQ under the copy's id, before dlqctl receives again
+        failing(0)
         return result
 
     monkeypatch.setattr(SqsGateway, "send_batch", send_and_fail_again)
+
+
+# 12 seeded: round 1 moved 10, which failed at once; round 2 received the last 2
+# originals and 8 of those copies (recognised by id: never sent round again), then the
+# breaker tripped. 10 seeded: round 2 received only copies, so it had nothing to move:
+# the breaker is asked after such a round too, not only after a move.
+@pytest.mark.parametrize(
+    ("seeded", "came_back"), [(12, 8), (10, 10)], ids=["mixed-round", "copies-only-round"]
+)
+def test_copies_that_come_back_trip_the_breaker_by_message_id(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, seeded: int, came_back: int
+) -> None:
+    seed(pipeline, seeded)
+    copies_fail_at_once(pipeline, monkeypatch)
     report = Dlqctl(sleep=lambda s: None).redrive(
         "orders-dlq", None, RedriveOptions(select_all=True, stop_after_failures=3)
     )
-    # Round 1 moved 10, which failed at once; round 2 received the last 2 originals and 8
-    # of those copies (recognised by id: never sent round again), then the breaker tripped.
-    assert report.stopped_because == "circuit breaker: 8 redriven messages failed again"
-    assert (report.deleted, report.came_back) == (12, 8)
+    expected = f"circuit breaker: {came_back} redriven messages failed again"
+    assert report.stopped_because == expected
+    assert (report.deleted, report.came_back) == (seeded, came_back)
     assert exit_code(report) is ExitCode.REFUSED
     # The copies that came back were left in the DLQ, not sent round again.
-    assert pipeline.counts() == (12, 0) and pipeline.counts(pipeline.source_url) == (0, 0)
+    assert pipeline.counts() == (seeded, 0) and pipeline.counts(pipeline.source_url) == (0, 0)
 
 
 def test_a_duplicate_payload_already_in_the_dlq_does_not_trip_the_breaker(

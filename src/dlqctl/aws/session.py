@@ -90,7 +90,9 @@ class AwsSession:
                 user_agent_extra=f"dlqctl/{__version__}",
                 connect_timeout=5,
                 read_timeout=LONGEST_WAIT_S if waits else 60,
-                max_pool_connections=32,  # at least the lane count (--concurrency ≤ 32)
+                # A lane count of receives and as many sends or deletes may be in the
+                # air at once (--concurrency ≤ 32): a smaller pool would reconnect.
+                max_pool_connections=64,
                 # dlqctl builds every request itself: skipping botocore's client-side
                 # validation saves 5-10 % of CPU per message (docs/performance.md).
                 parameter_validation=False,

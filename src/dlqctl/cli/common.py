@@ -17,15 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from dlqctl.cli.output import Output, OutputFormat
+from dlqctl.cli.formats import OutputFormat
 from dlqctl.core.durations import parse_duration
 from dlqctl.errors import DlqctlError, ExitCode, UsageError
 
 # Every command module imports this one, and so do `--help` and TAB completion: what
-# needs the models (settings, filters, rendering, and through the API boto3) is imported
-# where a command first uses it (tests/cli/test_startup.py).
+# needs the models (settings, filters, rendering, and through the API boto3) or Rich's
+# console is imported where a command first uses it (tests/cli/test_startup.py).
 if TYPE_CHECKING:
     from dlqctl.api import Dlqctl
+    from dlqctl.cli.output import Output
     from dlqctl.config import Settings
     from dlqctl.core.filters import MessageFilter
     from dlqctl.core.guardrails import RedriveOptions
@@ -46,6 +47,8 @@ class Invocation:
     out: Output = field(init=False)
 
     def __post_init__(self) -> None:
+        from dlqctl.cli.output import Output
+
         self.out = Output(
             self.values.get("output", OutputFormat.table),
             no_color=self.values.get("no_color", False),
@@ -136,6 +139,8 @@ def guarded(func: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> None:
+        from dlqctl.cli.output import Output
+
         out = Output(
             kwargs.get("output", OutputFormat.table),
             no_color=kwargs.get("no_color", False),

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 import typer
 
 from dlqctl.cli.common import Invocation
-from dlqctl.cli.output import Output, OutputFormat
+from dlqctl.cli.formats import OutputFormat
 from dlqctl.errors import ExitCode, RefusedError
 
 # The commands that move messages import this module at their top, so `--help` does too:
 # the engine, the rendering and the models load when a run starts.
 if TYPE_CHECKING:
+    from dlqctl.cli.output import Output
     from dlqctl.core.engine import StopSignal
     from dlqctl.core.scan import ProgressCallback
     from dlqctl.models import PlannedMessage, RedriveReport

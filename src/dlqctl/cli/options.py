@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from dlqctl.cli.completion import complete_pipeline, complete_queue
-from dlqctl.cli.output import OutputFormat
+from dlqctl.cli.formats import OutputFormat
 
 AWS_PANEL = "AWS and output"
 FILTER_PANEL = "Filters"
@@ -184,7 +184,7 @@ MaxScan = Annotated[
 Concurrency = Annotated[
     int | None,
     typer.Option(
-        help="SQS requests in flight at once [default: 16].",
+        help="Lanes: SQS receives in flight at once, and as many sends or deletes [default: 16].",
         rich_help_panel=FILTER_PANEL,
         min=1,
         max=32,

@@ -9,24 +9,19 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from enum import StrEnum
 from typing import Any, TextIO
 
 from rich.console import Console, RenderableType
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from dlqctl.cli.formats import OutputFormat
+
 PROGRESS_DELAY_S = 0.5
 # Where a view has no edge to fit (a pipe, a file, --wide), each row is as wide as its
 # content; this only bounds a freak (a body line of 100 KB), since a table pads every row
 # out to its widest.
 EDGELESS_WIDTH = 1000
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-    ndjson = "ndjson"
 
 
 def _plain(value: Any) -> Any:

@@ -39,8 +39,9 @@ from typing import Any, Protocol, cast
 
 from dlqctl.aws.errors import InFlightLimitError
 from dlqctl.aws.sqs import SQS_BATCH_MAX, RawMessage
-from dlqctl.core.feed import FileFeed, QueueFeed
+from dlqctl.core.feed import FileFeed, QueueFeed, Round
 from dlqctl.core.journal import Journal
+from dlqctl.core.lanes import wait_for
 from dlqctl.core.moving import BatchOutcome, Outgoing
 from dlqctl.core.pacing import TokenBucket
 from dlqctl.core.select import Selected
@@ -224,6 +225,7 @@ class Engine:
         self._not_moved: list[dict[str, str]] = []
         # FIFO: batches sent in this round's waves, deleted once its last wave is out.
         self._unfinished: list[tuple[list[Work], BatchOutcome]] = []
+        self._pending: Round | None = None  # the next round's receives, already sent
         self.watch: Callable[[], str | None] = lambda: None  # the breaker, between rounds
 
     @property
@@ -238,6 +240,12 @@ class Engine:
     def run_until(self, limit: int) -> bool:
         """Select and act until `limit` messages were selected in all, or the feed ends;
         False when the run must stop (`stopped_because` says why)."""
+        try:
+            return self._run_until(limit)
+        finally:
+            self._settle_prefetch()
+
+    def _run_until(self, limit: int) -> bool:
         while self.tally.selected < limit:
             if self.stop.is_set():
                 self.stopped_because = stop_reason(self.stop)
@@ -247,7 +255,7 @@ class Engine:
                 self._stop_at_room(by_sqs=False)
                 return False
             try:
-                raws = self.feed.receive(limit - self.tally.selected)
+                raws = self._next_round(limit - self.tally.selected)
             except InFlightLimitError:
                 # Other readers filled the quota since the run began (OverLimit, or empty
                 # receives from a full queue): the same stop as the one above, found by
@@ -260,14 +268,56 @@ class Engine:
                 continue
             self._lose(self.queue.renew_if_due() if self.queue else set())
             work, waiting = self._sort(raws)
+            self._prefetch(limit)
             try:
                 self._act(work)
             finally:
                 # Only now: this round's earlier messages of those groups were sent first.
                 self.broken_groups |= waiting
+            # The breaker also after a round with nothing to move (all of it came back).
+            self.stopped_because = self.stopped_because or self.watch()
             if self.stopped_because is not None:
                 return False
         return True
+
+    def _next_round(self, wanted: int) -> list[RawMessage]:
+        pending, self._pending = self._pending, None
+        if pending is not None and self.queue is not None:
+            return self.queue.collect(pending)
+        return self.feed.receive(wanted)
+
+    def _prefetch(self, limit: int) -> None:
+        """Send the next round's receives before acting on this one, so their round trip
+        overlaps this round's sends and deletes (a round then costs about the moves alone,
+        not a receive plus the moves). Standard queues only: a FIFO group's next messages
+        are hidden until this round's are deleted. Sized as the next receive would be,
+        and only while what is held now plus one round fits in the in-flight room."""
+        queue = self.queue
+        if (
+            queue is None
+            or self.pace.lanes < 2  # one lane: one request at a time
+            or self.action.ordered
+            or self.stop.is_set()
+            or self.stopped_because is not None
+            or limit - self.tally.selected <= 0
+            or (self.held_room is not None and queue.held >= self.held_room)
+        ):
+            return
+        self._pending = queue.start(limit - self.tally.selected)
+
+    def _settle_prefetch(self) -> None:
+        """Book what a prefetch received although the run ends first, so that `close`
+        releases it (a message received and not booked would stay hidden until its hold
+        lapsed). Its error, if any, does not change how the run ends (it is ending
+        already), and is reported as a warning."""
+        pending, self._pending = self._pending, None
+        if pending is None or self.queue is None:
+            return
+        try:
+            self.queue.collect(pending, seen=False)
+        except Exception as exc:  # its messages are booked before it is raised
+            why = exc.message if isinstance(exc, DlqctlError) else repr(exc)
+            self.warnings.append(f"a receive sent ahead of the next round failed: {why}")
 
     def _stop_at_room(self, *, by_sqs: bool) -> None:
         """Stop before the next receive: what the run leaves held (messages that do not
@@ -476,16 +526,11 @@ class Engine:
         outcomes: list[BatchOutcome | BaseException] = []
         interrupted: BaseException | None = None
         for future in futures:
-            while True:
-                try:
-                    outcomes.append(future.result())
-                except BaseException as exc:
-                    if future.done() and future.exception() is exc:
-                        outcomes.append(exc)  # the lane's own error: recorded, raised later
-                    else:  # raised here while waiting: the lane's batch is in the air
-                        interrupted = interrupted or exc
-                        continue
-                break
+            # A lane's own error is recorded and raised later; the wait goes on through
+            # a Ctrl-C, since the lane's batch is in the air.
+            interrupted = interrupted or wait_for(future)
+            error = future.exception()
+            outcomes.append(future.result() if error is None else error)
         return outcomes, interrupted
 
     def _finish_round(self) -> DlqctlError | None:

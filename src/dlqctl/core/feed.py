@@ -15,15 +15,23 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 from dlqctl.aws.sqs import SQS_BATCH_MAX, RawMessage, SqsGateway
-from dlqctl.core.scan import check_not_full, highest_count
+from dlqctl.core.scan import check_not_full, gather, highest_count
 from dlqctl.errors import DlqctlError
 from dlqctl.models import Coverage
 
 ROUNDS_OF_EMPTY_RECEIVES_TO_STOP = 2
 RENEW_AT = 0.6  # of the hold: renew before the hold lapses, with time for a slow answer
+
+
+@dataclass
+class Round:
+    """One round of receives in the air: a future per lane (none once the feed ended)."""
+
+    futures: list[Future[list[RawMessage]]]
 
 
 class QueueFeed:
@@ -62,6 +70,7 @@ class QueueFeed:
         self._held: dict[str, str] = {}
         self._renewed_at = clock()
         self._empty_rounds = 0
+        self._pool: ThreadPoolExecutor | None = None
 
     @property
     def held(self) -> int:
@@ -70,35 +79,46 @@ class QueueFeed:
     def receive(self, wanted: int) -> list[RawMessage]:
         """One round: up to `wanted` new messages (fewer lanes for a small want), each held.
         Empty once the feed has ended (`ended_because` says why)."""
+        return self.collect(self.start(wanted))
+
+    def start(self, wanted: int) -> Round:
+        """Send one round's receives and return at once, so the caller can do other work
+        while they are in the air (the engine acts on the previous round meanwhile).
+        Nothing is booked until `collect`, on the caller's thread: the book is never
+        written by two threads."""
         if self.ended_because is None:
             self.ended_because = self._end_reason()
         if self.ended_because is not None or wanted <= 0:
-            return []
+            return Round([])
         wanted = min(wanted, self.max_receive - self.received)
         lanes = max(1, min(self.lanes, math.ceil(wanted / SQS_BATCH_MAX)))
         sizes = [max(1, min(SQS_BATCH_MAX, wanted - i * SQS_BATCH_MAX)) for i in range(lanes)]
-        batches = [self._receive(sizes[0])] if lanes == 1 else self._receive_parallel(sizes)
-        fresh = [raw for batch in batches for raw in self._hold(batch)]
+        if self._pool is None:  # kept across rounds: starting 16 threads a round costs
+            self._pool = ThreadPoolExecutor(self.lanes, thread_name_prefix="receive")
+        return Round([self._pool.submit(self._receive, size) for size in sizes])
+
+    def collect(self, round_: Round, *, seen: bool = True) -> list[RawMessage]:
+        """The round's new messages, booked as held. Waits for every lane, also when
+        interrupted meanwhile (Ctrl-C), which it raises afterwards: a message received and
+        not booked would stay hidden until its hold lapsed. When a lane failed (its error
+        is raised), when interrupted, or with `seen=False` (a round the run ends before
+        looking at), the other lanes' messages are booked for the release only: the run
+        did not look at them, and its report does not count them as received."""
+        if not round_.futures:
+            return []
+        batches, error = gather(round_.futures)
+        raws = [raw for batch in batches for raw in batch]
+        if error is not None or not seen:
+            self._held.update((raw["MessageId"], raw["ReceiptHandle"]) for raw in raws)
+            if error is not None:
+                raise error
+            return []
+        fresh = list(self._hold(raws))
         self._empty_rounds = 0 if any(batches) else self._empty_rounds + 1
         if self._empty_rounds >= ROUNDS_OF_EMPTY_RECEIVES_TO_STOP:
             check_not_full(self.sqs, self.url)
             self.ended_because = "end of queue"
         return fresh
-
-    def _receive_parallel(self, sizes: list[int]) -> list[list[RawMessage]]:
-        with ThreadPoolExecutor(len(sizes), thread_name_prefix="receive") as pool:
-            futures = [pool.submit(self._receive, size) for size in sizes]
-            batches, failure = [], None
-            for future in futures:
-                try:
-                    batches.append(future.result())
-                except Exception as exc:  # the other lanes' messages are held: book them first
-                    failure = failure or exc
-        if failure is not None:
-            for batch in batches:
-                list(self._hold(batch))
-            raise failure
-        return batches
 
     def _receive(self, size: int) -> list[RawMessage]:
         return self.sqs.receive(
@@ -152,6 +172,9 @@ class QueueFeed:
         """Make every held message visible again. Safe to call twice. A release that
         fails is reported, never raised: the run's report matters more, and SQS makes
         those messages visible by itself when their hold lapses."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         handles = list(self._held.values())
         self._held.clear()
         if not handles:

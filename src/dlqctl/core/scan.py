@@ -11,12 +11,13 @@ import contextlib
 import math
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
 
 from dlqctl.aws.errors import in_flight_limit
 from dlqctl.aws.sqs import SQS_BATCH_MAX, RawMessage, SqsGateway
+from dlqctl.core.lanes import wait_for
 from dlqctl.models import QueueInfo
 
 ProgressCallback = Callable[[int, int], None]
@@ -79,6 +80,25 @@ def highest_count(highest: int | None, raw: RawMessage) -> int | None:
     return max(highest or 0, int(count))
 
 
+def gather(
+    futures: list[Future[list[RawMessage]]],
+) -> tuple[list[list[RawMessage]], BaseException | None]:
+    """Every lane's messages, once all have answered, and the first error: a lane's own,
+    or one raised here while waiting (Ctrl-C), which does not end the wait — a message
+    received and not booked would stay hidden until its hold lapsed."""
+    batches: list[list[RawMessage]] = []
+    failure: BaseException | None = None
+    interrupted: BaseException | None = None
+    for future in futures:
+        interrupted = interrupted or wait_for(future)
+        error = future.exception()
+        if error is None:
+            batches.append(future.result())
+        else:
+            failure = failure or error
+    return batches, interrupted or failure
+
+
 class Scan:
     """Receive-and-hold every message once; release on exit. Use as a context manager."""
 
@@ -113,6 +133,7 @@ class Scan:
         self._held: dict[str, str] = {}  # message id -> latest receipt handle
         self._hold_renewed_at = 0.0
         self._stop_requested: str | None = None
+        self._ahead: list[Future[list[RawMessage]]] | None = None  # the next round, sent
 
     def __enter__(self) -> Scan:
         return self
@@ -151,48 +172,78 @@ class Scan:
 
         Receives go out in rounds of up to `lanes` at once (one on FIFO): SQS answers
         each in tens of milliseconds, so parallel receives, not a faster client, make a
-        scan fast.
+        scan fast. With several lanes the next round goes out before this one is handed
+        over, so its round trip overlaps the caller's work on this one.
         """
         empty = 0
         self._hold_renewed_at = self.clock()
         with ThreadPoolExecutor(self.lanes, thread_name_prefix="scan") as pool:
-            while True:
-                reason = self._stop_reason(empty)
-                if reason:
-                    self.stopped_because = reason
-                    return
-                self.renew_hold_if_due()
-                futures = [pool.submit(self._receive, size) for size in self._round_sizes()]
-                batch, failure = [], None
-                for future in futures:
-                    try:
-                        batch.extend(future.result())
-                    except BaseException as exc:
-                        failure = failure or exc
-                # What the other lanes received is held: record it before any failure
-                # ends the scan, so the release at the end covers it.
-                if failure is not None:
-                    list(self._hold(batch))
-                    raise failure
-                empty = 0 if batch else empty + 1
-                yield from self._hold(batch)
+            try:
+                while True:
+                    if self._ahead is None:
+                        reason = self._stop_reason(empty)
+                        if reason:
+                            self.stopped_because = reason
+                            return
+                        self.renew_hold_if_due()
+                        self._ahead = self._send_round(pool, self.scanned)
+                    elif self._stop_requested:  # asked while a round was out: it is released
+                        return
+                    batches, error = gather(self._ahead)
+                    self._ahead = None
+                    batch = [raw for lane in batches for raw in lane]
+                    if error is not None:
+                        # What the other lanes received is held: book it before the error
+                        # ends the scan, so the release at the end covers it.
+                        self._held.update((raw["MessageId"], raw["ReceiptHandle"]) for raw in batch)
+                        raise error
+                    empty = 0 if batch else empty + 1
+                    fresh = self._book(batch)
+                    if batch and self.lanes > 1 and self._wants_more(self.scanned + len(fresh)):
+                        self.renew_hold_if_due()
+                        self._ahead = self._send_round(pool, self.scanned + len(fresh))
+                    yield from self._hand_over(fresh)
+            finally:
+                self._settle_ahead()
 
-    def _round_sizes(self) -> list[int]:
+    def _settle_ahead(self) -> None:
+        """The scan ended with a round out (sent ahead): book what it received, for the
+        release only (nobody looked at it). Also from `release`, since the generator may
+        be closed only after the scan's context ends."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            batches, _ = gather(ahead)  # its error does not matter: the scan is over
+            self._held.update(
+                (raw["MessageId"], raw["ReceiptHandle"]) for b in batches for raw in b
+            )
+
+    def _send_round(self, pool: ThreadPoolExecutor, scanned: int) -> list[Future[list[RawMessage]]]:
+        return [pool.submit(self._receive, size) for size in self._round_sizes(scanned)]
+
+    def _round_sizes(self, scanned: int) -> list[int]:
         """How many to ask for in each lane: no more than the scan still needs."""
-        wanted = self.limits.max_scan - self.scanned
+        wanted = self.limits.max_scan - scanned
         if self.visible_at_start:
-            wanted = min(wanted, max(SQS_BATCH_MAX, self.visible_at_start - self.scanned))
+            wanted = min(wanted, max(SQS_BATCH_MAX, self.visible_at_start - scanned))
         lanes = max(1, min(self.lanes, math.ceil(wanted / SQS_BATCH_MAX)))
         return [max(1, min(SQS_BATCH_MAX, wanted - i * SQS_BATCH_MAX)) for i in range(lanes)]
+
+    def _wants_more(self, scanned: int) -> bool:
+        """Whether, with `scanned` messages seen, the scan goes on (the limits only; an
+        empty round's check is made when it comes)."""
+        if self._stop_requested or scanned >= self.limits.max_scan:
+            return False
+        return not (self.visible_at_start and scanned >= self.visible_at_start)
 
     def _receive(self, size: int) -> list[RawMessage]:
         return self.sqs.receive(
             self.url, max_messages=size, wait_s=self.limits.wait_s, visibility_s=self.hold_s
         )
 
-    def _hold(self, batch: list[RawMessage]) -> Iterator[RawMessage]:
-        # Record every handle of the round before yielding any: if the consumer stops
-        # mid-round, the rest of it must still be released.
+    def _book(self, batch: list[RawMessage]) -> list[RawMessage]:
+        """Record every handle of the round before any is handed over: if the consumer
+        stops mid-round, the rest of it must still be released. The round's new
+        messages; one received again while held is held by its latest handle, shown once."""
         fresh = []
         for raw in batch:
             self.highest_receive_count = highest_count(self.highest_receive_count, raw)
@@ -200,6 +251,9 @@ class Scan:
                 fresh.append(raw)
             self._held[raw["MessageId"]] = raw["ReceiptHandle"]  # the latest handle counts
         self.duplicates += len(batch) - len(fresh)  # at-least-once: hold, show once
+        return fresh
+
+    def _hand_over(self, fresh: list[RawMessage]) -> Iterator[RawMessage]:
         for raw in fresh:
             self.scanned += 1
             yield raw
@@ -237,6 +291,7 @@ class Scan:
 
     def release(self) -> None:
         """Make every held message visible again. Safe to call twice."""
+        self._settle_ahead()
         handles = list(self._held.values())
         self._held.clear()
         if handles:

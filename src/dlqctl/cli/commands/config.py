@@ -7,15 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich import box
-from rich.cells import cell_len
-from rich.console import Group, RenderableType
-from rich.table import Table
-from rich.text import Text
 
 from dlqctl.cli.app import app
 from dlqctl.cli.common import Invocation, guarded
 from dlqctl.cli.completion import complete_pipeline, queue_name
+from dlqctl.cli.formats import OutputFormat
 from dlqctl.cli.options import (
     ConfigFile,
     EndpointUrl,
@@ -26,11 +22,15 @@ from dlqctl.cli.options import (
     Region,
     Verbose,
 )
-from dlqctl.cli.output import OutputFormat
 from dlqctl.errors import UsageError
 from dlqctl.pipeline import spec
 
-if TYPE_CHECKING:  # the config's models load when a command runs, not for --help
+# The config's models and Rich load when a command runs, not for --help or TAB.
+if TYPE_CHECKING:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     from dlqctl.config import ConfigSource, MergedConfig, Pipeline
 
 config_app = typer.Typer(
@@ -238,6 +238,9 @@ def list_pipelines(
         if found.read:
             inv.out.note("no pipelines configured: `dlqctl config import-stack STACK` adds one")
     else:
+        from rich.console import Group, RenderableType
+        from rich.text import Text
+
         # Which file each pipeline is from, when there is more than one it could be from.
         origins = {name: found.origin(name) for name in names} if len(found.read) > 1 else {}
         console = inv.out.console
@@ -276,11 +279,15 @@ def _name(ref: str) -> str:
 
 def _table(
     pipelines: Mapping[str, "Pipeline"], names: Sequence[str], origins: Mapping[str, str]
-) -> Table:
+) -> "Table":
     """One row a pipeline, queues by name, and the file it is from when `origins` says.
     Each column is at least as wide as its longest value, so Rich wraps the headers
     rather than cut a name; where that is still too wide for the terminal, `list` prints
     `_block`s instead."""
+    from rich import box
+    from rich.cells import cell_len
+    from rich.table import Table
+
     rows: list[list[str]] = []
     given: set[str] = set()
     for name in names:
@@ -311,8 +318,10 @@ def _table(
     return table
 
 
-def _block(name: str, pipeline: "Pipeline", origin: str | None, width: int) -> Text:
+def _block(name: str, pipeline: "Pipeline", origin: str | None, width: int) -> "Text":
     """One pipeline of `list` for a narrow terminal: its name, then a line a value."""
+    from rich.text import Text
+
     rows = [("DLQ", _name(pipeline.dlq))]
     if pipeline.source_queue:
         rows.append(("source queue", _name(pipeline.source_queue)))
@@ -322,9 +331,12 @@ def _block(name: str, pipeline: "Pipeline", origin: str | None, width: int) -> T
     return Text(name, style="bold") + Text("\n") + _fields(rows, width, indent="  ")
 
 
-def _fields(rows: Sequence[tuple[str, str]], width: int, *, indent: str = "") -> Text:
+def _fields(rows: Sequence[tuple[str, str]], width: int, *, indent: str = "") -> "Text":
     """`label  value` lines with the values aligned. A value that does not fit beside its
     label goes on the next line, so no identifier is cut where it would have fit whole."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
     column = max(cell_len(label) for label, _ in rows) + 2
     lines = []
     for label, value in rows:
@@ -371,7 +383,10 @@ def show(
     )
 
 
-def _pipeline_view(name: str, pipeline: "Pipeline", found: _InForce, width: int) -> Group:
+def _pipeline_view(name: str, pipeline: "Pipeline", found: _InForce, width: int) -> "Group":
+    from rich.console import Group
+    from rich.text import Text
+
     settings = pipeline.model_dump(mode="json", exclude_none=True, exclude={"rules"})
     # Its queues first: what on-call looks for; then the rest in the model's order.
     keys = sorted(settings, key=lambda key: key not in ("dlq", "source_queue"))

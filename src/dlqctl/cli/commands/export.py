@@ -8,6 +8,7 @@ import typer
 
 from dlqctl.cli.app import app
 from dlqctl.cli.common import Invocation, guarded
+from dlqctl.cli.formats import OutputFormat
 from dlqctl.cli.moving import can_prompt, graceful_interrupt, plain_interrupts
 from dlqctl.cli.options import (
     Attributes,
@@ -39,7 +40,6 @@ from dlqctl.cli.options import (
     Verbose,
     Yes,
 )
-from dlqctl.cli.output import OutputFormat
 from dlqctl.core.journal import default_archive_path
 from dlqctl.errors import ExitCode, RefusedError, UsageError
 

@@ -7,8 +7,8 @@ import typer
 
 from dlqctl.cli.app import app
 from dlqctl.cli.common import Invocation, guarded
+from dlqctl.cli.formats import OutputFormat
 from dlqctl.cli.options import NoColor, OutputOption, Verbose, Wide
-from dlqctl.cli.output import OutputFormat
 
 
 @app.command("history")

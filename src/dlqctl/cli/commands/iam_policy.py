@@ -6,6 +6,7 @@ import typer
 
 from dlqctl.cli.app import app
 from dlqctl.cli.common import Invocation, guarded
+from dlqctl.cli.formats import OutputFormat
 from dlqctl.cli.options import (
     ConfigFile,
     EndpointUrl,
@@ -16,7 +17,6 @@ from dlqctl.cli.options import (
     Region,
     Verbose,
 )
-from dlqctl.cli.output import OutputFormat
 
 
 @app.command("iam-policy")

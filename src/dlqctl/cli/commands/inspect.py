@@ -6,6 +6,7 @@ import typer
 
 from dlqctl.cli.app import app
 from dlqctl.cli.common import LOOK_FORCE_HELP, Invocation, guarded
+from dlqctl.cli.formats import OutputFormat
 from dlqctl.cli.options import (
     Attributes,
     Concurrency,
@@ -31,7 +32,6 @@ from dlqctl.cli.options import (
     Verbose,
     Wide,
 )
-from dlqctl.cli.output import OutputFormat
 
 
 @app.command("inspect")

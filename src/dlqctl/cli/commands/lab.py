@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.text import Text
 
 from dlqctl.cli.app import app
 from dlqctl.cli.common import Invocation, guarded
+from dlqctl.cli.formats import OutputFormat
 from dlqctl.cli.options import NoColor, OutputOption, Verbose
-from dlqctl.cli.output import OutputFormat
 from dlqctl.errors import NotFoundError, UsageError
 
 lab_app = typer.Typer(
@@ -353,6 +352,8 @@ def demo(
         elif isinstance(item, RedriveReport):
             inv.out.console.print(redrive_view(item))
         else:
+            from rich.text import Text
+
             inv.out.console.print(Text(str(item), style="bold cyan"))
 
     if scenario is Scenario.kinds:

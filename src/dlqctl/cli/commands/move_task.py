@@ -6,6 +6,7 @@ import typer
 
 from dlqctl.cli.app import app
 from dlqctl.cli.common import Invocation, guarded
+from dlqctl.cli.formats import OutputFormat
 from dlqctl.cli.moving import can_prompt
 from dlqctl.cli.options import (
     ConfigFile,
@@ -18,7 +19,6 @@ from dlqctl.cli.options import (
     Verbose,
     Wide,
 )
-from dlqctl.cli.output import OutputFormat
 from dlqctl.core.move_tasks import MOVE_TASK_MAX_RATE
 from dlqctl.errors import RefusedError
 

@@ -7,6 +7,7 @@ import typer
 
 from dlqctl.cli.app import app
 from dlqctl.cli.common import Invocation, guarded
+from dlqctl.cli.formats import OutputFormat
 from dlqctl.cli.moving import drive, require_consent
 from dlqctl.cli.options import (
     Attributes,
@@ -42,7 +43,6 @@ from dlqctl.cli.options import (
     Verbose,
     Yes,
 )
-from dlqctl.cli.output import OutputFormat
 from dlqctl.core.guardrails import DEFAULT_BATCH_SIZE
 from dlqctl.errors import UsageError
 

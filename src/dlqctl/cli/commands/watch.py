@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.live import Live
 
 from dlqctl.cli.app import app
 from dlqctl.cli.common import Invocation, guarded
 from dlqctl.cli.completion import complete_queue
+from dlqctl.cli.formats import OutputFormat
 from dlqctl.cli.moving import plain_interrupts
 from dlqctl.cli.options import (
     ConfigFile,
@@ -24,7 +24,6 @@ from dlqctl.cli.options import (
     Verbose,
     Wide,
 )
-from dlqctl.cli.output import OutputFormat
 from dlqctl.core.durations import parse_duration
 from dlqctl.errors import UsageError
 
@@ -104,6 +103,8 @@ def _stamp() -> str:
 
 
 def _live(inv: Invocation, targets: list[str], pause: float, count: int) -> None:
+    from rich.live import Live
+
     from dlqctl.cli.render import watch_table
 
     with Live(console=inv.out.console, auto_refresh=False) as live:
