@@ -104,6 +104,9 @@ e2e: $(STAMP) $(if $(filter moto,$(BACKEND)),,$(LS_STAMP))
 docs: $(STAMP)
 	$(BIN)/python -m dlqctl.cli.reference > docs/cli.md.tmp
 	mv docs/cli.md.tmp docs/cli.md
+	$(BIN)/python -m dlqctl.cli.tab_build > src/dlqctl/cli/tab_table.py.tmp
+	mv src/dlqctl/cli/tab_table.py.tmp src/dlqctl/cli/tab_table.py
+	$(BIN)/ruff format -q src/dlqctl/cli/tab_table.py
 
 ## make dist: the sdist and wheel in dist/, checked as PyPI would render them
 dist: $(STAMP)

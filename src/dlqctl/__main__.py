@@ -1,5 +1,6 @@
 """`dlqctl` and `python -m dlqctl`."""
 
+import os
 import sys
 
 
@@ -10,6 +11,15 @@ def main() -> None:
 
         print(f"dlqctl {__version__}")
         return
+    if os.environ.get("_DLQCTL_COMPLETE") == "complete_bash":
+        # bash's TAB, at every keystroke: answered from a table, without Typer, where
+        # the words are plain enough (cli/tab.py); else Typer answers below.
+        from dlqctl.cli.tab import complete_bash
+
+        answer = complete_bash(os.environ)
+        if answer is not None:
+            sys.stdout.write(answer)
+            return
     from dlqctl.cli.app import app
 
     app(prog_name="dlqctl")

@@ -139,11 +139,22 @@ def test_completion_reads_the_config_without_aws(
         assert loaded(modules, AWS_SDK) == [], words
 
 
-def test_completing_a_command_loads_neither_rich_nor_aws_nor_the_models() -> None:
-    """TAB after `dlqctl re`: the command tree and nothing to render (Rich is a tenth of
-    the start-up; Typer itself loads pydantic to coerce values, dlqctl's models stay out)."""
+def test_bash_tab_loads_neither_typer_nor_rich_nor_pydantic() -> None:
+    """bash's TAB after `dlqctl re`: answered from the command table (cli/tab.py), so
+    not even Typer loads (through Typer it also loads pydantic, to coerce values)."""
     stdout, modules = imported(
         env={"_DLQCTL_COMPLETE": "complete_bash", "COMP_WORDS": "dlqctl re", "COMP_CWORD": "1"}
     )
     assert stdout == "redrive\nreplay\n"
-    assert loaded(modules, (*AWS_SDK, "rich", *MODELS)) == []
+    assert loaded(modules, (*AWS_SDK, "typer", "rich", "pydantic", *MODELS)) == []
+
+
+def test_zsh_tab_goes_through_typer_without_rich_or_aws() -> None:
+    """zsh's answers carry help text that Typer renders at the terminal's width, so zsh
+    asks Typer; still nothing to render a table with, and no AWS."""
+    stdout, modules = imported(
+        env={"_DLQCTL_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "dlqctl re"}
+    )
+    assert '"redrive"' in stdout and '"replay"' in stdout
+    assert loaded(modules, (*AWS_SDK, *MODELS)) == []
+    assert "typer" in {m.split(".")[0] for m in modules}

@@ -58,8 +58,9 @@ app = typer.Typer(
 )
 
 
-def _version(value: bool) -> None:
-    if value:
+def _version(ctx: typer.Context, value: bool) -> None:
+    # Not while TAB parses the line (resilient parsing): the version is no completion.
+    if value and not ctx.resilient_parsing:
         typer.echo(f"dlqctl {__version__}")
         raise typer.Exit()
 

@@ -10,7 +10,7 @@ import typer
 
 from dlqctl.cli.app import app
 from dlqctl.cli.common import Invocation, guarded
-from dlqctl.cli.completion import complete_pipeline, queue_name
+from dlqctl.cli.completion import complete_pipeline
 from dlqctl.cli.formats import OutputFormat
 from dlqctl.cli.options import (
     ConfigFile,
@@ -22,6 +22,7 @@ from dlqctl.cli.options import (
     Region,
     Verbose,
 )
+from dlqctl.cli.tab import queue_name
 from dlqctl.errors import UsageError
 from dlqctl.pipeline import spec
 

@@ -1,0 +1,125 @@
+"""bash's TAB from the table (cli/tab.py) answers exactly as Typer does.
+
+Every command path, with an empty word, option prefixes, each option's values, each
+argument's values (the config's pipelines and queues too), and options already given:
+the fast answer must be Typer's answer, the same words, wherever it gives one — and it
+must give one for nearly all of them, or it would only be a slower path to Typer.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from contextlib import redirect_stdout
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dlqctl.cli.app import app
+from dlqctl.cli.tab import complete_bash
+from dlqctl.cli.tab_build import build
+from dlqctl.cli.tab_table import TREE
+
+CONFIG = """
+[pipelines.orders]
+dlq = "orders-dlq"
+source_queue = "orders"
+
+[pipelines.payments]
+dlq = "arn:aws:sqs:eu-west-1:123456789012:payments-dlq"
+source_queue = "https://sqs.eu-west-1.amazonaws.com/123456789012/payments"
+"""
+
+
+def test_the_table_is_the_command_tree_of_this_code() -> None:
+    assert build() == TREE, "stale: run `make docs` (python -m dlqctl.cli.tab_build)"
+
+
+def _lines(node: dict[str, Any], path: list[str]) -> Iterator[tuple[list[str], str]]:
+    """(words typed, incomplete word) cases for one command and, recursively, its
+    subcommands."""
+    yield path, ""
+    for prefix in ("-", "--c", "o"):
+        yield path, prefix
+    options = [p for p in node["params"] if p["option"] and not p["hidden"]]
+    for option in options:
+        name = option["opts"][-1]
+        yield path, name[:4]
+        if option["takes_value"]:
+            yield [*path, name], "o"
+            for choice in option.get("choices", [])[:2]:
+                yield [*path, name], choice[:1]
+            yield [*path, name, "value"], "-"
+        else:
+            yield [*path, name], "-"
+    if options and options[0]["takes_value"]:
+        yield [*path, f"{options[0]['opts'][-1]}=v"], ""
+    for name, sub in node["commands"].items():
+        yield path, name[:2]
+        yield from _lines(sub, [*path, name])
+    if not node["group"]:
+        yield [*path, "first"], ""
+        yield [*path, "first", "second"], "o"
+        yield [*path, "--config", "dlqctl.toml"], ""
+
+
+CASES = list(_lines(TREE, []))
+
+
+@pytest.fixture
+def configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("DLQCTL_CONFIG", raising=False)
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    (tmp_path / "dlqctl.toml").write_text(CONFIG)
+
+
+def _typer(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> str:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    shown = io.StringIO()
+    with redirect_stdout(shown), pytest.raises(SystemExit) as done:
+        app(prog_name="dlqctl")
+    assert done.value.code == 0
+    return shown.getvalue()
+
+
+@pytest.mark.usefixtures("configured")
+def test_every_fast_answer_is_typers_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    answered = 0
+    for words, incomplete in CASES:
+        typed = ["dlqctl", *words, incomplete]
+        env = {
+            "_DLQCTL_COMPLETE": "complete_bash",
+            "COMP_WORDS": " ".join(typed),
+            "COMP_CWORD": str(len(typed) - 1),
+        }
+        fast = complete_bash({**os.environ, **env})
+        if fast is None:
+            continue
+        answered += 1
+        # As sets of lines: bash sorts what it offers, and Click's order of an option's
+        # names varies from run to run.
+        assert sorted(fast.splitlines()) == sorted(_typer(env, monkeypatch).splitlines()), env[
+            "COMP_WORDS"
+        ]
+    assert len(CASES) > 800
+    assert answered >= 0.9 * len(CASES), f"answered {answered} of {len(CASES)}"
+
+
+@pytest.mark.usefixtures("configured")
+def test_the_config_reaches_the_fast_answer() -> None:
+    def tab(line: str) -> str | None:
+        words = line.split(" ")
+        return complete_bash({"COMP_WORDS": line, "COMP_CWORD": str(len(words) - 1)})
+
+    assert tab("dlqctl inspect --pipeline ") == "orders\npayments\n"
+    assert tab("dlqctl redrive orders-dlq --to pay") == "payments-dlq\npayments\n"
+    assert tab("dlqctl inspect ") == "orders-dlq\norders\npayments-dlq\npayments\n"
+    assert tab("dlqctl config show o") == "orders\n"
+    # Words it cannot be sure of are left to Typer.
+    assert tab("dlqctl inspect --no-such-option ") is None
+    assert tab("dlqctl no-such-command ") is None
