@@ -3,8 +3,20 @@
 import os
 import sys
 
+INTERRUPTED = 130  # errors.ExitCode.INTERRUPTED, without importing it first
+
 
 def main() -> None:
+    try:
+        _start()
+    except KeyboardInterrupt:
+        # Ctrl-C before a command took over (a command reports its own, with what it
+        # released): during the imports nothing has been asked of AWS yet.
+        sys.stderr.write("dlqctl: error: interrupted while starting: nothing was done\n")
+        sys.exit(INTERRUPTED)
+
+
+def _start() -> None:
     if sys.argv[1:] == ["--version"]:
         # Asked by scripts and package managers, often: answered without loading the CLI.
         from dlqctl import __version__
