@@ -49,6 +49,7 @@ def _lines(node: dict[str, Any], path: list[str]) -> Iterator[tuple[list[str], s
         yield path, name[:4]
         if option["takes_value"]:
             yield [*path, name], "o"
+            yield [*path, name], "-"  # its value still to come: Click still offers it
             for choice in option.get("choices", [])[:2]:
                 yield [*path, name], choice[:1]
             yield [*path, name, "value"], "-"

@@ -140,6 +140,7 @@ def _walk(tree: dict[str, Any], args: list[str]) -> _Parsed:
     for arg in args:
         if pending is not None:
             parsed.values[pending["name"]] = arg
+            parsed.given.add(pending["name"])
             pending = None
             continue
         if arg == "--" or (arg.startswith("-") and arg != "-"):
@@ -147,11 +148,15 @@ def _walk(tree: dict[str, Any], args: list[str]) -> _Parsed:
             option = _option(parsed.node["params"], name)
             if option is None or option["nargs"] != 1 or (equals and not option["takes_value"]):
                 raise Unsure
-            parsed.given.add(option["name"])
+            # An option is given once it has its value: Click does not record one whose
+            # value is still to come (and so still offers it).
             if equals:
                 parsed.values[option["name"]] = value
+                parsed.given.add(option["name"])
             elif option["takes_value"]:
                 pending = option
+            else:
+                parsed.given.add(option["name"])
             continue
         if parsed.node["group"]:
             sub = parsed.node["commands"].get(arg)

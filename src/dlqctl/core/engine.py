@@ -239,13 +239,8 @@ class Engine:
 
     def run_until(self, limit: int) -> bool:
         """Select and act until `limit` messages were selected in all, or the feed ends;
-        False when the run must stop (`stopped_because` says why)."""
-        try:
-            return self._run_until(limit)
-        finally:
-            self._settle_prefetch()
-
-    def _run_until(self, limit: int) -> bool:
+        False when the run must stop (`stopped_because` says why). A round received
+        ahead that the run does not take is the feed's to release (`close`)."""
         while self.tally.selected < limit:
             if self.stop.is_set():
                 self.stopped_because = stop_reason(self.stop)
@@ -290,12 +285,16 @@ class Engine:
         """Send the next round's receives before acting on this one, so their round trip
         overlaps this round's sends and deletes (a round then costs about the moves alone,
         not a receive plus the moves). Standard queues only: a FIFO group's next messages
-        are hidden until this round's are deleted. Sized as the next receive would be,
-        and only while what is held now plus one round fits in the in-flight room."""
+        are hidden until this round's are deleted. Not under --rate, which sets the pace
+        itself. Sized as the next receive would be, and only while what is held now plus
+        one round fits in the in-flight room. The feed tracks the round until it is
+        collected, so a run that ends first still releases what it brought."""
         queue = self.queue
         if (
             queue is None
             or self.pace.lanes < 2  # one lane: one request at a time
+            or self.feed.fifo  # a held group hides the rest of it: nothing to gain
+            or self.pace.bucket is not None  # --rate sets the pace, not the round trips
             or self.action.ordered
             or self.stop.is_set()
             or self.stopped_because is not None
@@ -304,20 +303,6 @@ class Engine:
         ):
             return
         self._pending = queue.start(limit - self.tally.selected)
-
-    def _settle_prefetch(self) -> None:
-        """Book what a prefetch received although the run ends first, so that `close`
-        releases it (a message received and not booked would stay hidden until its hold
-        lapsed). Its error, if any, does not change how the run ends (it is ending
-        already), and is reported as a warning."""
-        pending, self._pending = self._pending, None
-        if pending is None or self.queue is None:
-            return
-        try:
-            self.queue.collect(pending, seen=False)
-        except Exception as exc:  # its messages are booked before it is raised
-            why = exc.message if isinstance(exc, DlqctlError) else repr(exc)
-            self.warnings.append(f"a receive sent ahead of the next round failed: {why}")
 
     def _stop_at_room(self, *, by_sqs: bool) -> None:
         """Stop before the next receive: what the run leaves held (messages that do not

@@ -12,11 +12,12 @@ or empty rounds while messages are visible), which the engine turns into a stop.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dlqctl.aws.sqs import SQS_BATCH_MAX, RawMessage, SqsGateway
 from dlqctl.core.scan import check_not_full, gather, highest_count
@@ -29,9 +30,11 @@ RENEW_AT = 0.6  # of the hold: renew before the hold lapses, with time for a slo
 
 @dataclass
 class Round:
-    """One round of receives in the air: a future per lane (none once the feed ended)."""
+    """One round of receives in the air: a future per lane (none once the feed ended),
+    and when it was sent (its holds run from then)."""
 
-    futures: list[Future[list[RawMessage]]]
+    futures: list[Future[list[RawMessage]]] = field(default_factory=list)
+    sent_at: float = 0.0
 
 
 class QueueFeed:
@@ -71,6 +74,7 @@ class QueueFeed:
         self._renewed_at = clock()
         self._empty_rounds = 0
         self._pool: ThreadPoolExecutor | None = None
+        self._in_air: Round | None = None  # receives sent and not yet collected
 
     @property
     def held(self) -> int:
@@ -89,13 +93,19 @@ class QueueFeed:
         if self.ended_because is None:
             self.ended_because = self._end_reason()
         if self.ended_because is not None or wanted <= 0:
-            return Round([])
+            return Round()
         wanted = min(wanted, self.max_receive - self.received)
         lanes = max(1, min(self.lanes, math.ceil(wanted / SQS_BATCH_MAX)))
         sizes = [max(1, min(SQS_BATCH_MAX, wanted - i * SQS_BATCH_MAX)) for i in range(lanes)]
         if self._pool is None:  # kept across rounds: starting 16 threads a round costs
             self._pool = ThreadPoolExecutor(self.lanes, thread_name_prefix="receive")
-        return Round([self._pool.submit(self._receive, size) for size in sizes])
+        # Tracked before the first lane goes out, so that whatever happens next (Ctrl-C
+        # between two lanes, a run that ends before it takes the round), `release`
+        # finds the round and books what it brings.
+        round_ = self._in_air = Round(sent_at=self.clock())
+        for size in sizes:
+            round_.futures.append(self._pool.submit(self._receive, size))
+        return round_
 
     def collect(self, round_: Round, *, seen: bool = True) -> list[RawMessage]:
         """The round's new messages, booked as held. Waits for every lane, also when
@@ -104,15 +114,18 @@ class QueueFeed:
         is raised), when interrupted, or with `seen=False` (a round the run ends before
         looking at), the other lanes' messages are booked for the release only: the run
         did not look at them, and its report does not count them as received."""
-        if not round_.futures:
-            return []
         batches, error = gather(round_.futures)
         raws = [raw for batch in batches for raw in batch]
         if error is not None or not seen:
             self._held.update((raw["MessageId"], raw["ReceiptHandle"]) for raw in raws)
-            if error is not None:
-                raise error
+        if self._in_air is round_:
+            self._in_air = None
+        if error is not None:
+            raise error
+        if not seen or not round_.futures:
             return []
+        # Its holds began when it was sent, maybe before the last renewal: renew by then.
+        self._renewed_at = min(self._renewed_at, round_.sent_at)
         fresh = list(self._hold(raws))
         self._empty_rounds = 0 if any(batches) else self._empty_rounds + 1
         if self._empty_rounds >= ROUNDS_OF_EMPTY_RECEIVES_TO_STOP:
@@ -171,20 +184,30 @@ class QueueFeed:
     def release(self) -> None:
         """Make every held message visible again. Safe to call twice. A release that
         fails is reported, never raised: the run's report matters more, and SQS makes
-        those messages visible by itself when their hold lapses."""
+        those messages visible by itself when their hold lapses. A round still in the
+        air (the run ended before it took it) is waited for and booked first; a Ctrl-C
+        meanwhile is raised once everything is released."""
+        interrupted: BaseException | None = None
+        try:
+            with contextlib.suppress(Exception):  # booked before raised; the run is over
+                if self._in_air is not None:
+                    self.collect(self._in_air, seen=False)
+        except BaseException as exc:  # Ctrl-C while waiting: raised once all is released
+            interrupted = exc
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
         handles = list(self._held.values())
         self._held.clear()
-        if not handles:
-            return
         try:
-            self.release_refused += len(
-                self.sqs.change_visibility(self.url, handles, 0, lanes=self.lanes)
-            )
+            if handles:
+                self.release_refused += len(
+                    self.sqs.change_visibility(self.url, handles, 0, lanes=self.lanes)
+                )
         except DlqctlError:
             self.release_failed += len(handles)
+        if interrupted is not None:
+            raise interrupted
 
     def coverage(self, run_stopped_because: str | None = None) -> Coverage:
         stopped = self.ended_because or run_stopped_because or "the run stopped first"

@@ -186,22 +186,23 @@ class Scan:
                             self.stopped_because = reason
                             return
                         self.renew_hold_if_due()
-                        self._ahead = self._send_round(pool, self.scanned)
+                        self._send_round(pool, self.scanned)
                     elif self._stop_requested:  # asked while a round was out: it is released
                         return
-                    batches, error = gather(self._ahead)
-                    self._ahead = None
+                    batches, error = gather(self._ahead or [])
                     batch = [raw for lane in batches for raw in lane]
                     if error is not None:
                         # What the other lanes received is held: book it before the error
                         # ends the scan, so the release at the end covers it.
                         self._held.update((raw["MessageId"], raw["ReceiptHandle"]) for raw in batch)
+                        self._ahead = None
                         raise error
-                    empty = 0 if batch else empty + 1
                     fresh = self._book(batch)
+                    self._ahead = None
+                    empty = 0 if batch else empty + 1
                     if batch and self.lanes > 1 and self._wants_more(self.scanned + len(fresh)):
                         self.renew_hold_if_due()
-                        self._ahead = self._send_round(pool, self.scanned + len(fresh))
+                        self._send_round(pool, self.scanned + len(fresh))
                     yield from self._hand_over(fresh)
             finally:
                 self._settle_ahead()
@@ -209,16 +210,24 @@ class Scan:
     def _settle_ahead(self) -> None:
         """The scan ended with a round out (sent ahead): book what it received, for the
         release only (nobody looked at it). Also from `release`, since the generator may
-        be closed only after the scan's context ends."""
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None:
-            batches, _ = gather(ahead)  # its error does not matter: the scan is over
-            self._held.update(
-                (raw["MessageId"], raw["ReceiptHandle"]) for b in batches for raw in b
-            )
+        be closed only after the scan's context ends. A lane's error does not matter any
+        more (the scan is over); a Ctrl-C while waiting is raised once it is booked."""
+        ahead = self._ahead
+        if ahead is None:
+            return
+        batches, error = gather(ahead)
+        self._held.update((raw["MessageId"], raw["ReceiptHandle"]) for b in batches for raw in b)
+        self._ahead = None
+        if error is not None and not isinstance(error, Exception):
+            raise error
 
-    def _send_round(self, pool: ThreadPoolExecutor, scanned: int) -> list[Future[list[RawMessage]]]:
-        return [pool.submit(self._receive, size) for size in self._round_sizes(scanned)]
+    def _send_round(self, pool: ThreadPoolExecutor, scanned: int) -> None:
+        """Send a round's receives; tracked (`_ahead`) before the first lane goes out, so
+        whatever happens next, `release` finds the round and books what it brings."""
+        round_: list[Future[list[RawMessage]]] = []
+        self._ahead = round_
+        for size in self._round_sizes(scanned):
+            round_.append(pool.submit(self._receive, size))
 
     def _round_sizes(self, scanned: int) -> list[int]:
         """How many to ask for in each lane: no more than the scan still needs."""
@@ -290,11 +299,18 @@ class Scan:
         self._hold_renewed_at = self.clock()
 
     def release(self) -> None:
-        """Make every held message visible again. Safe to call twice."""
-        self._settle_ahead()
+        """Make every held message visible again. Safe to call twice. A Ctrl-C while a
+        round sent ahead is waited for is raised once everything is released."""
+        interrupted: BaseException | None = None
+        try:
+            self._settle_ahead()
+        except BaseException as exc:
+            interrupted = exc
         handles = list(self._held.values())
         self._held.clear()
         if handles:
             self.release_refused += len(
                 self.sqs.change_visibility(self.url, handles, 0, lanes=self.limits.lanes)
             )
+        if interrupted is not None:
+            raise interrupted
