@@ -3,7 +3,8 @@ each run repeatedly as a fresh process, as a shell runs them (issue 16: 150 ms).
 
 A completion request is what bash runs at each Tab: the program started with
 `_DLQCTL_COMPLETE=complete_bash COMP_WORDS='dlqctl re' COMP_CWORD=1`, printing the
-candidates. Wall time per run from the parent (process start to exit), median and 90th
+candidates; zsh's (`complete_zsh`, `_TYPER_COMPLETE_ARGS`) also prints each option's
+help, which loads Rich. Wall time per run from the parent (process start to exit), median and 90th
 percentile; the first run of each is a warm-up for the page cache and is not counted.
 """
 
@@ -27,6 +28,11 @@ COMMANDS: tuple[tuple[str, list[str], dict[str, str]], ...] = (
         "completion of `dlqctl re`",
         [],
         {"_DLQCTL_COMPLETE": "complete_bash", "COMP_WORDS": "dlqctl re", "COMP_CWORD": "1"},
+    ),
+    (
+        "zsh completion of `dlqctl inspect --`",
+        [],
+        {"_DLQCTL_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "dlqctl inspect --"},
     ),
 )
 

@@ -23,15 +23,17 @@ def _start() -> None:
 
         print(f"dlqctl {__version__}")
         return
-    if os.environ.get("_DLQCTL_COMPLETE") == "complete_bash":
-        # bash's TAB, at every keystroke: answered from a table, without Typer, where
-        # the words are plain enough (cli/tab.py); else Typer answers below.
-        from dlqctl.cli.tab import complete_bash
+    instruction = os.environ.get("_DLQCTL_COMPLETE")
+    if instruction:
+        # TAB, at every keystroke: answered from a table, without Typer, where the words
+        # are plain enough (cli/tab.py); else Typer answers below.
+        from dlqctl.cli.tab import complete
 
-        answer = complete_bash(os.environ)
+        answer = complete(instruction, os.environ)
         if answer is not None:
-            sys.stdout.write(answer)
-            return
+            text, status = answer
+            sys.stdout.write(text)
+            sys.exit(status)
     from dlqctl.cli.app import app
 
     app(prog_name="dlqctl")

@@ -1,26 +1,30 @@
-"""bash's TAB without Typer: the same answers as Typer's completion, from a table.
+"""TAB without Typer: the same answers as Typer's completion, from a table.
 
-Bash runs `dlqctl` at every TAB; through Typer that costs Typer, pydantic (Typer coerces
-values with it) and every command module, ~170 ms here. `complete_bash` answers from
-tab_table.TREE instead, following Click's completion rules (cli/tab_build.py writes the
-table; tests/cli/test_tab.py checks each answer against Typer's): the words typed so far
-pick the command, then the incomplete word is an option name, an option's value, an
-argument's value or a subcommand. Where the words are not plain enough to be sure (an
-unknown option or command, `--`, a short option with its value attached, a value that
-only Typer can complete), it answers None and Typer answers instead. zsh and fish go
-to Typer always: their answers carry help text that Typer renders at the terminal's
-width. The config-reading completers live here too, for both paths.
+The shell runs `dlqctl` at every TAB; through Typer that costs Typer, pydantic (Typer
+coerces values with it) and every command module, ~170 ms here. `complete` answers bash,
+zsh and fish from tab_table.TREE instead, following Click's completion rules
+(cli/tab_build.py writes the table; tests/cli/test_tab.py checks each answer against
+Typer's): the words typed so far pick the command, then the incomplete word is an option
+name, an option's value, an argument's value or a subcommand. Where the words are not
+plain enough to be sure (an unknown option or command, `--`, a short option with its
+value attached, a value that only Typer can complete), it answers None and Typer answers
+instead; PowerShell always goes to Typer. zsh and fish show help beside each value,
+rendered as Typer renders it (Rich, at the width Typer would use). The config-reading
+completers live here too, for both paths.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 Items = list[tuple[str, str]]
+Item = tuple[str, str | None]  # a value, and its help (None: none)
+WHITESPACE = re.compile(r"\s")
 
 
 def pipeline_items(config: str | None) -> Items:
@@ -84,20 +88,91 @@ class _Parsed:
     positionals: int = 0
 
 
-def complete_bash(environ: Mapping[str, str]) -> str | None:
-    """What Typer prints for bash's TAB (COMP_WORDS, COMP_CWORD), or None where unsure."""
-    try:
-        words = _split(environ["COMP_WORDS"])
-        cword = int(environ["COMP_CWORD"])
-    except (KeyError, ValueError):
+def complete(instruction: str, environ: Mapping[str, str]) -> tuple[str, int] | None:
+    """What Typer prints for a TAB (`_DLQCTL_COMPLETE=complete_bash` and the shell's
+    variables) and the exit status, or None where Typer must answer."""
+    shell = SHELLS.get(instruction)
+    if shell is None:
         return None
-    args = words[1:cword]
+    try:
+        return shell(environ)
+    except (Unsure, KeyError, ValueError):
+        return None
+
+
+def _bash(environ: Mapping[str, str]) -> tuple[str, int]:
+    words = _split(environ["COMP_WORDS"])
+    cword = int(environ["COMP_CWORD"])
     incomplete = words[cword] if cword < len(words) else ""
-    try:
-        values = _complete(args, incomplete)
-    except Unsure:
-        return None
-    return "\n".join(values) + "\n"
+    items = _complete(words[1:cword], incomplete)
+    return "\n".join(value for value, _ in items) + "\n", 0
+
+
+def _typer_args(environ: Mapping[str, str]) -> tuple[list[str], str]:
+    """zsh's and fish's line, as Typer reads it: the last word is the incomplete one
+    unless the line ends with a space."""
+    line = environ.get("_TYPER_COMPLETE_ARGS", "")
+    args = _split(line)[1:]
+    if args and not line.endswith(" "):
+        return args[:-1], args[-1]
+    return args, ""
+
+
+def _zsh(environ: Mapping[str, str]) -> tuple[str, int]:
+    items = _complete(*_typer_args(environ))
+
+    def escape(text: str) -> str:
+        return (
+            text.replace('"', '""')
+            .replace("'", "''")
+            .replace("$", "\\$")
+            .replace("`", "\\`")
+            .replace(":", r"\\:")
+        )
+
+    shown = [
+        f'"{escape(value)}":"{_rendered(escape(help_))}"' if help_ else f'"{escape(value)}"'
+        for value, help_ in items
+    ]
+    if not shown:
+        return "_files\n", 0
+    joined = "\n".join(shown)
+    return f"_arguments '*: :(({joined}))'\n", 0
+
+
+def _fish(environ: Mapping[str, str]) -> tuple[str, int]:
+    items = _complete(*_typer_args(environ))
+    shown = [
+        f"{value}\t{_rendered(WHITESPACE.sub(' ', help_))}" if help_ else value
+        for value, help_ in items
+    ]
+    action = environ.get("_TYPER_COMPLETE_FISH_ACTION", "")
+    if action == "is-args":  # whether to offer these rather than files: the exit status
+        return "", 0 if shown else 1
+    if action == "get-args" and shown:
+        return "\n".join(shown) + "\n", 0
+    return "\n", 0
+
+
+def _rendered(text: str) -> str:
+    """Help as Typer shows it beside a value: through a Rich console as Typer builds it
+    (markup and emoji read, wrapped at TERMINAL_WIDTH or the terminal's width)."""
+    from rich.console import Console
+
+    force = bool(os.getenv("GITHUB_ACTIONS") or os.getenv("FORCE_COLOR") or os.getenv("PY_COLORS"))
+    width = os.getenv("TERMINAL_WIDTH")
+    console = Console(
+        width=int(width) if width else None,
+        force_terminal=False if os.getenv("_TYPER_FORCE_DISABLE_TERMINAL") else force or None,
+    )
+    return "".join(segment.text for segment in console.render(text)).rstrip("\n")
+
+
+SHELLS: dict[str, Callable[[Mapping[str, str]], tuple[str, int]]] = {
+    "complete_bash": _bash,
+    "complete_zsh": _zsh,
+    "complete_fish": _fish,
+}
 
 
 def _split(text: str) -> list[str]:
@@ -113,7 +188,7 @@ def _split(text: str) -> list[str]:
     return out
 
 
-def _complete(args: list[str], incomplete: str) -> list[str]:
+def _complete(args: list[str], incomplete: str) -> list[Item]:
     from dlqctl.cli.tab_table import TREE
 
     parsed = _walk(TREE, args)
@@ -192,12 +267,12 @@ def _option(
     return None
 
 
-def _command_items(parsed: _Parsed, incomplete: str) -> list[str]:
+def _command_items(parsed: _Parsed, incomplete: str) -> list[Item]:
     """A command's answer: its subcommands (a group's) and, for an incomplete word that
     starts with a non-alphanumeric character, its options not given yet."""
     node = parsed.node
-    found = [
-        name
+    found: list[Item] = [
+        (name, sub["help"])
         for name, sub in node["commands"].items()
         if name.startswith(incomplete) and not sub["hidden"]
     ]
@@ -207,16 +282,18 @@ def _command_items(parsed: _Parsed, incomplete: str) -> list[str]:
                 continue
             if not param["multiple"] and param["name"] in parsed.given:
                 continue
-            found += [n for n in [*param["opts"], *param["secondary"]] if n.startswith(incomplete)]
+            names = [*param["opts"], *param["secondary"]]
+            found += [(n, param["help"]) for n in names if n.startswith(incomplete)]
     return found
 
 
-def _values(param: dict[str, Any], incomplete: str, parsed: _Parsed) -> list[str]:
+def _values(param: dict[str, Any], incomplete: str, parsed: _Parsed) -> list[Item]:
     if "dynamic" in param:
         offered = DYNAMIC[param["dynamic"]](parsed.values.get("config"))
-        return [value for value, _ in offered if value.startswith(incomplete)]
+        return [(value, help_) for value, help_ in offered if value.startswith(incomplete)]
     if "choices" in param:
         if param["case_sensitive"]:
-            return [c for c in param["choices"] if c.startswith(incomplete)]
-        return [c for c in param["choices"] if c.lower().startswith(incomplete.lower())]
+            return [(c, None) for c in param["choices"] if c.startswith(incomplete)]
+        lowered = incomplete.lower()
+        return [(c, None) for c in param["choices"] if c.lower().startswith(lowered)]
     return []
