@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ..lab.test_lab import lab_processes
+from ..lab.test_lab import isolated_env, lab_processes
 
 DLQCTL = str(Path(sys.executable).parent / "dlqctl")
 NOTE = "# written by `dlqctl lab up`; `dlqctl lab down` removes it"
@@ -31,14 +31,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def home(tmp_path: Path) -> Iterator[dict[str, str]]:
     """A clean HOME, state and config dir, no AWS settings, and a project directory."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DLQCTL_"))}
-    env.update(
-        HOME=str(tmp_path),
-        XDG_STATE_HOME=str(tmp_path / "state"),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        NO_COLOR="1",
-        COLUMNS="80",
-    )
+    env = isolated_env(tmp_path, columns=80)
     (tmp_path / "project").mkdir()
     (tmp_path / "project" / "dlqctl.toml").write_text(PROJECT)
     yield env

@@ -305,6 +305,23 @@ def test_a_record_powertools_cannot_read_fails_the_copy(dynamodb: Any, sqs: Any)
     assert replay(orders, {"order_id": "o-odd"}) == INVALID and orders.runs == []
 
 
+def order_record(
+    dynamodb: Any, sqs: Any, orders: Any
+) -> tuple[PowertoolsLedgerSpec, LedgerGateway, Any, dict[str, Any]]:
+    """Order o-1 of the orders function (key `order_id`), in the DLQ and in its ledger:
+    the spec, the ledger's gateway, the DLQ message, and the ledger's record of it."""
+    spec = PowertoolsLedgerSpec(
+        table="orders-idempotency",
+        function_name=FUNCTION_NAME,
+        handler=orders.handler,
+        key_jmespath="order_id",
+    )
+    [message] = dlq_messages(sqs, "orders-dlq", ['{"order_id": "o-1"}'])
+    gateway = LedgerGateway(dynamodb, spec.table, spec.schema)
+    key = str(PowertoolsLedger(spec, gateway).verdicts([message])[0].key)
+    return spec, gateway, message, gateway.get_many([key])[key]
+
+
 @pytest.mark.parametrize(
     ("after_s", "status", "predicted"),
     [(0.5, "COMPLETED", NO_OP), (1.5, "EXPIRED", RUNS)],
@@ -316,16 +333,8 @@ def test_expiry_boundary_is_powertools_own(
     create_table(dynamodb, "orders-idempotency")
     orders = make_orders(dynamodb, "orders-idempotency")
     orders.call({"order_id": "o-1"})
-    spec = PowertoolsLedgerSpec(
-        table="orders-idempotency",
-        function_name=FUNCTION_NAME,
-        handler=orders.handler,
-        key_jmespath="order_id",
-    )
-    [message] = dlq_messages(sqs, "orders-dlq", ['{"order_id": "o-1"}'])
-    gateway = LedgerGateway(dynamodb, spec.table, spec.schema)
-    key = PowertoolsLedger(spec, gateway).verdicts([message])[0].key
-    expires = float(gateway.get_many([str(key)])[str(key)]["expiration"])
+    spec, gateway, message, record = order_record(dynamodb, sqs, orders)
+    expires = float(record["expiration"])
     at = expires + after_s
     [verdict] = PowertoolsLedger(spec, gateway, clock=lambda: at).verdicts([message])
     assert (verdict.status, verdict.predicted) == (status, predicted)
@@ -344,16 +353,8 @@ def test_in_progress_boundary_is_powertools_own(
     with pytest.raises(Killed):
         orders.call({"order_id": "o-1"}, Context(remaining_ms=5_000))
     orders.outcomes.clear()
-    spec = PowertoolsLedgerSpec(
-        table="orders-idempotency",
-        function_name=FUNCTION_NAME,
-        handler=orders.handler,
-        key_jmespath="order_id",
-    )
-    [message] = dlq_messages(sqs, "orders-dlq", ['{"order_id": "o-1"}'])
-    gateway = LedgerGateway(dynamodb, spec.table, spec.schema)
-    key = PowertoolsLedger(spec, gateway).verdicts([message])[0].key
-    until_ms = int(gateway.get_many([str(key)])[str(key)]["in_progress_expiration"])
+    spec, gateway, message, record = order_record(dynamodb, sqs, orders)
+    until_ms = int(record["in_progress_expiration"])
     at = (until_ms + after_ms) / 1000 + 0.0005  # inside that millisecond
     [verdict] = PowertoolsLedger(spec, gateway, clock=lambda: at).verdicts([message])
     assert (verdict.status, verdict.predicted) == ("INPROGRESS", predicted)

@@ -24,14 +24,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def home(tmp_path: Path) -> Iterator[dict[str, str]]:
     """A clean HOME, state and config dir, with no AWS settings at all."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DLQCTL_"))}
-    env.update(
-        HOME=str(tmp_path),
-        XDG_STATE_HOME=str(tmp_path / "state"),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        NO_COLOR="1",
-        COLUMNS="120",
-    )
+    env = isolated_env(tmp_path)
     yield env
     run(env, "lab", "down")  # whatever a failed test left behind
     assert lab_processes(tmp_path) == [], "a lab process outlived its test"
@@ -52,6 +45,20 @@ def run(
         f"dlqctl {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
     )
     return result
+
+
+def isolated_env(root: Path, *, columns: int = 120) -> dict[str, str]:
+    """This process's environment without any AWS_ or DLQCTL_ setting, with HOME, the
+    state and the config dirs under `root`, no colour and a fixed width."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DLQCTL_"))}
+    env.update(
+        HOME=str(root),
+        XDG_STATE_HOME=str(root / "state"),
+        XDG_CONFIG_HOME=str(root / "config"),
+        NO_COLOR="1",
+        COLUMNS=str(columns),
+    )
+    return env
 
 
 def lab_processes(root: Path) -> list[int]:

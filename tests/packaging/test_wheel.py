@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab.test_lab import lab_processes
+from tests.lab.test_lab import isolated_env, lab_processes
 
 try:
     from uv import find_uv_bin
@@ -117,14 +117,7 @@ def installed(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Installed
 @pytest.fixture
 def home(tmp_path: Path) -> Iterator[dict[str, str]]:
     """As tests/lab: a clean HOME, state and config dir, with no AWS settings at all."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DLQCTL_"))}
-    env.update(
-        HOME=str(tmp_path),
-        XDG_STATE_HOME=str(tmp_path / "state"),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        NO_COLOR="1",
-        COLUMNS="120",
-    )
+    env = isolated_env(tmp_path)
     yield env
     assert lab_processes(tmp_path) == [], "a lab process outlived its test"
 
