@@ -31,6 +31,10 @@ def after(*keys: str, typed: str | None = None) -> Steps:
             await settle(pilot)
         for field in pilot.app.screen.query(Input):
             field.cursor_blink = False
+        # A DataTable sizes its columns to the rows added in an idle callback: give it
+        # that turn before the screenshot (a loaded CI once caught the header widths).
+        await pilot.pause(0.05)
+        await settle(pilot)
 
     return steps
 
