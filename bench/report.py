@@ -326,10 +326,7 @@ def sample_table(rows: list[Row]) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in chosen:
-        depth = sum(row["truth"].values())
         for i, share in enumerate(row["by_error_type"]):
-            true = row["truth"].get(share["value"], 0) / depth
-            inside = share["low"] <= true <= share["high"]
             first = [
                 f"{row['depth']:,}" + ("" if row["ok"] else " **CHECK FAILED**"),
                 f"{row['sample_size']:,}",
@@ -340,8 +337,8 @@ def sample_table(rows: list[Row]) -> str:
                 share["value"],
                 f"{share['share']:.2%}",
                 f"{share['low']:.2%} – {share['high']:.2%}",
-                f"{true:.2%}",
-                "yes" if inside else "NO",
+                f"{share['true_share']:.2%}",
+                "yes" if share["inside"] else "NO",
             ]
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

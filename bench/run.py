@@ -216,8 +216,7 @@ def _measure(
     state = sim.state()
     faulty = any(value for key, value in vars(faults).items() if key != "operations")
     if scenario.mixed:
-        extra["truth"] = content.mixed_truth(args.depth)
-        extra["shares_outside"] = len(outside(extra))
+        judge_shares(extra, content.mixed_truth(args.depth))
     checks = _check(state, args, done, receives, faulty=faulty, extra=extra)
     client_cpu = cpu if sim.remote else cpu - sim_cpu
     return {
@@ -301,7 +300,7 @@ def _check(
         checks["an estimate of every error type"] = {
             share["value"] for share in extra["by_error_type"]
         } == set(extra["truth"])
-        checks["every true share inside its 95 % interval"] = not outside(extra)
+        checks["every true share inside its 95 % interval"] = extra["shares_outside"] == 0
     if args.scenario == "cap":
         rounded = math.ceil(args.work / BATCH)
         checks[f"at most {rounded} receives (N / 10, rounded up)"] = receives.calls <= rounded
@@ -311,14 +310,15 @@ def _check(
     return checks
 
 
-def outside(extra: scenarios.Extra) -> list[str]:
-    """The error types whose true share of the DLQ lies outside the estimate's interval."""
-    depth = sum(extra["truth"].values())
-    return [
-        share["value"]
-        for share in extra["by_error_type"]
-        if not share["low"] <= extra["truth"].get(share["value"], 0) / depth <= share["high"]
-    ]
+def judge_shares(extra: scenarios.Extra, truth: dict[str, int]) -> None:
+    """Each estimated share gets its true share of the DLQ and whether that lies inside
+    its interval; the row, the truth and how many lie outside."""
+    depth = sum(truth.values())
+    for share in extra["by_error_type"]:
+        share["true_share"] = truth.get(share["value"], 0) / depth
+        share["inside"] = share["low"] <= share["true_share"] <= share["high"]
+    extra["truth"] = truth
+    extra["shares_outside"] = sum(not share["inside"] for share in extra["by_error_type"])
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

@@ -3,8 +3,6 @@
 import os
 import sys
 
-INTERRUPTED = 130  # errors.ExitCode.INTERRUPTED, without importing it first
-
 
 def main() -> None:
     try:
@@ -12,8 +10,10 @@ def main() -> None:
     except KeyboardInterrupt:
         # Ctrl-C before a command took over (a command reports its own, with what it
         # released): during the imports nothing has been asked of AWS yet.
+        from dlqctl.errors import ExitCode
+
         sys.stderr.write("dlqctl: error: interrupted while starting: nothing was done\n")
-        sys.exit(INTERRUPTED)
+        sys.exit(int(ExitCode.INTERRUPTED))
 
 
 def _start() -> None:

@@ -13,14 +13,13 @@ or empty rounds while messages are visible), which the engine turns into a stop.
 from __future__ import annotations
 
 import contextlib
-import math
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from dlqctl.aws.sqs import SQS_BATCH_MAX, RawMessage, SqsGateway
-from dlqctl.core.scan import check_not_full, gather, highest_count
+from dlqctl.aws.sqs import RawMessage, SqsGateway
+from dlqctl.core.scan import check_not_full, gather, highest_count, lane_sizes
 from dlqctl.errors import DlqctlError
 from dlqctl.models import Coverage
 
@@ -94,9 +93,7 @@ class QueueFeed:
             self.ended_because = self._end_reason()
         if self.ended_because is not None or wanted <= 0:
             return Round()
-        wanted = min(wanted, self.max_receive - self.received)
-        lanes = max(1, min(self.lanes, math.ceil(wanted / SQS_BATCH_MAX)))
-        sizes = [max(1, min(SQS_BATCH_MAX, wanted - i * SQS_BATCH_MAX)) for i in range(lanes)]
+        sizes = lane_sizes(min(wanted, self.max_receive - self.received), self.lanes)
         if self._pool is None:  # kept across rounds: starting 16 threads a round costs
             self._pool = ThreadPoolExecutor(self.lanes, thread_name_prefix="receive")
         # Tracked before the first lane goes out, so that whatever happens next (Ctrl-C

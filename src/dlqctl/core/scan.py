@@ -80,6 +80,13 @@ def highest_count(highest: int | None, raw: RawMessage) -> int | None:
     return max(highest or 0, int(count))
 
 
+def lane_sizes(wanted: int, lanes: int) -> list[int]:
+    """A round's receive sizes: full batches, as many lanes as `wanted` needs (at most
+    `lanes`), the last one for the remainder; one message at least."""
+    used = max(1, min(lanes, math.ceil(wanted / SQS_BATCH_MAX)))
+    return [max(1, min(SQS_BATCH_MAX, wanted - i * SQS_BATCH_MAX)) for i in range(used)]
+
+
 def gather(
     futures: list[Future[list[RawMessage]]],
 ) -> tuple[list[list[RawMessage]], BaseException | None]:
@@ -190,13 +197,12 @@ class Scan:
                     elif self._stop_requested:  # asked while a round was out: it is released
                         return
                     batches, error = gather(self._ahead or [])
-                    batch = [raw for lane in batches for raw in lane]
                     if error is not None:
                         # What the other lanes received is held: book it before the error
                         # ends the scan, so the release at the end covers it.
-                        self._held.update((raw["MessageId"], raw["ReceiptHandle"]) for raw in batch)
-                        self._ahead = None
+                        self._settle_ahead()
                         raise error
+                    batch = [raw for lane in batches for raw in lane]
                     fresh = self._book(batch)
                     self._ahead = None
                     empty = 0 if batch else empty + 1
@@ -234,8 +240,7 @@ class Scan:
         wanted = self.limits.max_scan - scanned
         if self.visible_at_start:
             wanted = min(wanted, max(SQS_BATCH_MAX, self.visible_at_start - scanned))
-        lanes = max(1, min(self.lanes, math.ceil(wanted / SQS_BATCH_MAX)))
-        return [max(1, min(SQS_BATCH_MAX, wanted - i * SQS_BATCH_MAX)) for i in range(lanes)]
+        return lane_sizes(wanted, self.lanes)
 
     def _wants_more(self, scanned: int) -> bool:
         """Whether, with `scanned` messages seen, the scan goes on (the limits only; an
